@@ -1,0 +1,346 @@
+"""Artifacts (``/artifacts/``), with the names and meaning of ``dioptra.client``'s artifacts client."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path, PurePosixPath
+from typing import Any, Final
+
+from artifact_browser.api.download import (
+    CancelToken,
+    ProgressCallback,
+    file_suffix,
+    filename_from_disposition,
+    save_stream,
+)
+from artifact_browser.api.errors import ServerError
+from artifact_browser.api.models import Artifact, ArtifactFile, Page
+from artifact_browser.api.paging import list_params
+from artifact_browser.api.session import Session
+
+# The keys the server can sort artifacts by (note: ``uri``, not ``artifactUri``).
+SORT_KEYS: Final = ("id", "uri", "createdOn", "lastModifiedOn", "description", "job")
+
+
+class FileTypes(enum.Enum):
+    """Archive formats for directory contents, as in ``dioptra.client.FileTypes``."""
+
+    TAR_GZ = "tar_gz"
+    ZIP = "zip"
+
+    @property
+    def suffix(self) -> str:
+        return ".tar.gz" if self is FileTypes.TAR_GZ else ".zip"
+
+
+class _Unchanged(enum.Enum):
+    UNCHANGED = "UNCHANGED"
+
+
+UNCHANGED: Final = _Unchanged.UNCHANGED
+"""Default of :meth:`ArtifactsClient.modify`: keep the field as the server has it."""
+
+
+class ArtifactsClient:
+    """``client.artifacts``: list, read, download, register and modify artifacts."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self.snapshots = ArtifactSnapshotsClient(session, self)
+
+    def get(
+        self,
+        group_id: int | None = None,
+        index: int = 0,
+        page_length: int = 10,
+        sort_by: str | None = None,
+        descending: bool | None = None,
+        search: str | None = None,
+    ) -> Page[Artifact]:
+        """One page of the latest snapshots of all artifacts.
+
+        Args:
+            group_id: Only artifacts of this group.
+            index: Row offset of the first artifact (not a page number).
+            page_length: Rows per page, 1..1000.
+            sort_by: One of :data:`SORT_KEYS`. When None, ``id`` is sent, because
+                without a sort key the server's order (and so paging) is unspecified.
+            descending: Sort direction; None leaves the server's default.
+            search: A query in Dioptra's search language.
+
+        Raises:
+            SearchSyntaxError: the server could not parse ``search``.
+            ValidationError: a bad sort key or paging parameter.
+        """
+        params = list_params(
+            index=index,
+            page_length=page_length,
+            sort_by=sort_by or "id",
+            descending=descending,
+            search=search,
+            group_id=group_id,
+        )
+        return Page.from_json(self._session.get("/artifacts/", params), Artifact.from_json, page_length)
+
+    def get_by_id(self, artifact_id: int) -> Artifact:
+        """The latest snapshot of one artifact. Raises NotFoundError for an unknown id."""
+        return Artifact.from_json(self._session.get(f"/artifacts/{int(artifact_id)}"))
+
+    def get_files(self, artifact_id: int) -> list[ArtifactFile]:
+        """The files of a directory artifact, sorted by path; ``[]`` for a single file.
+
+        The server answers a single-file artifact with one pseudo-entry (a
+        "directory" with an empty path); that entry is dropped here.
+        """
+        rows = self._session.get(f"/artifacts/{int(artifact_id)}/files") or []
+        files = [ArtifactFile.from_json(row) for row in rows]
+        files = [f for f in files if f.relative_path]
+        return sorted(files, key=lambda f: f.relative_path)
+
+    def get_contents(
+        self,
+        artifact_id: int | Artifact,
+        file_type: FileTypes | str | None = None,
+        artifact_path: str | None = None,
+        output_dir: str | Path | None = None,
+        file_stem: str = "contents",
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Path:
+        """Download an artifact's contents to ``output_dir / (file_stem + suffix)``.
+
+        Args:
+            artifact_id: The artifact id, or an :class:`Artifact` already at hand
+                (then no extra request is made to learn whether it is a directory).
+            file_type: For directories: ``FileTypes.TAR_GZ`` (default) or ``.ZIP``,
+                or the strings ``"tar_gz"`` / ``"zip"``. Must be None for a file.
+            artifact_path: For directories: a file or folder inside it, as listed by
+                :meth:`get_files`. Must be None for a file.
+            output_dir: Where the file lands; the current directory by default.
+            file_stem: The name without its suffix. The suffix is ``.tar.gz`` /
+                ``.zip`` for archives, or the file's own suffix for a single file.
+            progress: ``progress(bytes_so_far, total_or_None)``.
+            cancel: A :class:`CancelToken`; setting it stops the download.
+
+        Returns:
+            The path of the downloaded file. Nothing is left under that name if
+            the download fails or is cancelled.
+
+        Raises:
+            ValueError: ``file_type``/``artifact_path`` given for a file artifact,
+                or an unknown file type, or an unsafe ``artifact_path``/``file_stem``.
+            IntegrityError: the byte count differs from the artifact's ``fileSize``.
+            DownloadCancelled: ``cancel`` was set.
+        """
+        artifact = artifact_id if isinstance(artifact_id, Artifact) else self.get_by_id(artifact_id)
+        return download_contents(
+            self._session,
+            f"/artifacts/{artifact.id}/contents",
+            artifact,
+            file_type=file_type,
+            artifact_path=artifact_path,
+            output_dir=output_dir,
+            file_stem=file_stem,
+            progress=progress,
+            cancel=cancel,
+        )
+
+    def create(
+        self,
+        group_id: int,
+        job_id: int,
+        artifact_uri: str,
+        plugin_snapshot_id: int | None = None,
+        task_id: int | None = None,
+        description: str | None = None,
+    ) -> Artifact:
+        """Register an artifact logged by a job's MLflow run.
+
+        Args:
+            artifact_uri: ``<run artifact_uri>/<relative path>`` of a logged file or folder.
+            plugin_snapshot_id: With ``task_id``: the plugin snapshot holding the
+                artifact task that (de)serialises it. Both or neither.
+
+        Raises:
+            ValueError: only one of ``plugin_snapshot_id`` and ``task_id`` is given.
+            ValidationError: the server refused a field (see ``.fields``) or the job has no MLflow run.
+            ConflictError: the URI is already registered for this job.
+        """
+        body: dict[str, Any] = {"group": int(group_id), "job": int(job_id), "artifactUri": artifact_uri}
+        body.update(_task_pair(plugin_snapshot_id, task_id))
+        if description is not None:
+            body["description"] = description
+        return Artifact.from_json(self._session.post("/artifacts/", json=body))
+
+    def modify(
+        self,
+        artifact_id: int,
+        description: str | None | _Unchanged = UNCHANGED,
+        plugin_snapshot_id: int | None | _Unchanged = UNCHANGED,
+        task_id: int | None | _Unchanged = UNCHANGED,
+    ) -> Artifact:
+        """Change an artifact, keeping every field the caller did not name.
+
+        The server's PUT replaces all three mutable fields, so the current values
+        are read first and sent again for the fields left :data:`UNCHANGED`.
+        Pass None to clear a field (both task fields together detach the task).
+        Each modification creates a new snapshot.
+
+        Raises:
+            ValueError: the resulting task pair would be half set.
+        """
+        current = self.get_by_id(artifact_id)
+        if description is UNCHANGED:
+            description = current.description
+        if plugin_snapshot_id is UNCHANGED:
+            plugin_snapshot_id = current.task.plugin_snapshot_id if current.task else None
+        if task_id is UNCHANGED:
+            task_id = current.task.id if current.task else None
+        body: dict[str, Any] = {"description": description}
+        body.update(_task_pair(plugin_snapshot_id, task_id))
+        return Artifact.from_json(self._session.put(f"/artifacts/{int(artifact_id)}", json=body))
+
+
+class ArtifactSnapshotsClient:
+    """``client.artifacts.snapshots``: an artifact's history, oldest first, as the server keeps it."""
+
+    def __init__(self, session: Session, artifacts: ArtifactsClient) -> None:
+        self._session = session
+        self._artifacts = artifacts
+
+    def get(self, artifact_id: int, index: int = 0, page_length: int = 10, search: str | None = None) -> Page[Artifact]:
+        """One page of an artifact's snapshots (oldest first; the server cannot sort them)."""
+        params = list_params(index=index, page_length=page_length, search=search)
+        data = self._session.get(f"/artifacts/{int(artifact_id)}/snapshots", params)
+        return Page.from_json(data, Artifact.from_json, page_length)
+
+    def get_by_id(self, artifact_id: int, snapshot_id: int) -> Artifact:
+        return Artifact.from_json(self._session.get(f"/artifacts/{int(artifact_id)}/snapshots/{int(snapshot_id)}"))
+
+    def get_contents(
+        self,
+        artifact_id: int,
+        snapshot_id: int,
+        file_type: FileTypes | str | None = None,
+        artifact_path: str | None = None,
+        output_dir: str | Path | None = None,
+        file_stem: str = "contents",
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Path:
+        """Download one snapshot's contents; arguments as :meth:`ArtifactsClient.get_contents`."""
+        snapshot = self.get_by_id(artifact_id, snapshot_id)
+        return download_contents(
+            self._session,
+            f"/artifacts/{int(artifact_id)}/snapshots/{int(snapshot_id)}/contents",
+            snapshot,
+            file_type=file_type,
+            artifact_path=artifact_path,
+            output_dir=output_dir,
+            file_stem=file_stem,
+            progress=progress,
+            cancel=cancel,
+        )
+
+
+def download_contents(
+    session: Session,
+    path: str,
+    artifact: Artifact,
+    *,
+    file_type: FileTypes | str | None,
+    artifact_path: str | None,
+    output_dir: str | Path | None,
+    file_stem: str,
+    progress: ProgressCallback | None,
+    cancel: CancelToken | None,
+) -> Path:
+    """The download behind both ``get_contents`` methods (see there)."""
+    kind = _file_type(file_type)
+    if not artifact.is_dir and (kind is not None or artifact_path is not None):
+        raise ValueError(
+            f"Artifact {artifact.id} is a single file: file_type and artifact_path apply only to directories."
+        )
+    if not file_stem or PurePosixPath(file_stem).name != file_stem or "\\" in file_stem or file_stem in (".", ".."):
+        raise ValueError(f"file_stem must be a plain file name, not {file_stem!r}.")
+    params: dict[str, str] = {}
+    if artifact.is_dir:
+        kind = kind or FileTypes.TAR_GZ
+        params["fileType"] = kind.value
+    if artifact_path is not None:
+        params["path"] = _checked_artifact_path(artifact_path)
+    folder = Path(output_dir) if output_dir is not None else Path.cwd()
+    folder.mkdir(parents=True, exist_ok=True)
+
+    try:
+        return _stream_to_folder(
+            session, path, params, artifact, kind, artifact_path, folder / file_stem, progress=progress, cancel=cancel
+        )
+    except ServerError as exc:
+        if artifact_path is None:
+            raise
+        # Dioptra answers a path that is not in the artifact with a bare 500.
+        raise ServerError(
+            f"{exc.message}. The server could not serve {artifact_path!r}: check that it is in the artifact's file list.",
+            exc.status,
+        ) from exc
+
+
+def _stream_to_folder(
+    session: Session,
+    path: str,
+    params: dict[str, str],
+    artifact: Artifact,
+    kind: FileTypes | None,
+    artifact_path: str | None,
+    stem_path: Path,
+    **callbacks: Any,
+) -> Path:
+    with session.stream(path, params=params) as response:
+        offered = filename_from_disposition(response.headers.get("content-disposition"))
+        if not artifact.is_dir:
+            suffix = file_suffix(offered or artifact.name)
+            expected = artifact.file_size
+        elif artifact_path is not None and _is_raw_file(offered, artifact_path):
+            suffix = file_suffix(PurePosixPath(artifact_path).name)
+            expected = None
+        else:
+            suffix = kind.suffix
+            expected = None
+        return save_stream(response, stem_path.with_name(stem_path.name + suffix), expected_size=expected, **callbacks)
+
+
+def _file_type(value: FileTypes | str | None) -> FileTypes | None:
+    if value is None or isinstance(value, FileTypes):
+        return value
+    try:
+        return FileTypes(str(value).lower())
+    except ValueError:
+        raise ValueError(f"file_type must be 'tar_gz' or 'zip', not {value!r}.") from None
+
+
+def _checked_artifact_path(path: str) -> str:
+    """Refuse paths the server would refuse (absolute, ``..``) before any request."""
+    parts = PurePosixPath(path).parts
+    if not path or path.startswith("/") or ".." in parts or "\\" in path:
+        raise ValueError(f"artifact_path must be a relative path inside the artifact, not {path!r}.")
+    return path.strip("/")
+
+
+def _is_raw_file(offered: str | None, artifact_path: str) -> bool:
+    """Whether a sub-path download came back as the file itself rather than an archive.
+
+    The server sends a file under its own name and a folder as ``<folder>.tar.gz``
+    or ``<folder>.zip``; without a name to go by, treat the path as a file.
+    """
+    return offered is None or offered == PurePosixPath(artifact_path).name
+
+
+def _task_pair(plugin_snapshot_id: int | None, task_id: int | None) -> dict[str, int]:
+    if (plugin_snapshot_id is None) != (task_id is None):
+        raise ValueError("plugin_snapshot_id and task_id go together: give both or neither.")
+    if plugin_snapshot_id is None:
+        return {}
+    return {"pluginSnapshotId": int(plugin_snapshot_id), "taskId": int(task_id)}

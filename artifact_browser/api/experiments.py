@@ -1,0 +1,52 @@
+"""Experiments (``/experiments/``), as far as the browser needs them."""
+
+from __future__ import annotations
+
+from artifact_browser.api.models import Experiment, Job, Page
+from artifact_browser.api.paging import list_params
+from artifact_browser.api.session import Session
+
+
+class ExperimentsClient:
+    """``client.experiments``."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(
+        self,
+        group_id: int | None = None,
+        index: int = 0,
+        page_length: int = 10,
+        sort_by: str | None = None,
+        descending: bool | None = None,
+        search: str | None = None,
+    ) -> Page[Experiment]:
+        params = list_params(
+            index=index,
+            page_length=page_length,
+            sort_by=sort_by or "id",
+            descending=descending,
+            search=search,
+            group_id=group_id,
+        )
+        return Page.from_json(self._session.get("/experiments/", params), Experiment.from_json, page_length)
+
+    def get_by_id(self, experiment_id: int) -> Experiment:
+        return Experiment.from_json(self._session.get(f"/experiments/{int(experiment_id)}"))
+
+    def get_jobs(
+        self,
+        experiment_id: int,
+        index: int = 0,
+        page_length: int = 10,
+        sort_by: str | None = None,
+        descending: bool | None = None,
+        search: str | None = None,
+    ) -> Page[Job]:
+        """One page of an experiment's jobs (this route has no group filter)."""
+        params = list_params(
+            index=index, page_length=page_length, sort_by=sort_by or "id", descending=descending, search=search
+        )
+        data = self._session.get(f"/experiments/{int(experiment_id)}/jobs", params)
+        return Page.from_json(data, Job.from_json, page_length)

@@ -1,0 +1,38 @@
+"""Query parameters shared by every paged listing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MAX_PAGE_LENGTH = 1000  # the server's DIOPTRA_MAX_PAGE_SIZE
+
+
+def list_params(
+    *,
+    index: int,
+    page_length: int,
+    sort_by: str | None = None,
+    descending: bool | None = None,
+    search: str | None = None,
+    group_id: int | None = None,
+) -> dict[str, Any]:
+    """Map snake_case arguments to the server's camelCase keys, omitting unset ones.
+
+    Raises:
+        ValueError: ``index`` is negative or ``page_length`` is outside 1..1000,
+            which the server would refuse anyway.
+    """
+    if index < 0:
+        raise ValueError(f"index must be 0 or more, not {index}")
+    if not 1 <= page_length <= MAX_PAGE_LENGTH:
+        raise ValueError(f"page_length must be between 1 and {MAX_PAGE_LENGTH}, not {page_length}")
+    params: dict[str, Any] = {"index": index, "pageLength": page_length}
+    if sort_by is not None:
+        params["sortBy"] = sort_by
+    if descending is not None:
+        params["descending"] = "true" if descending else "false"
+    if search:
+        params["search"] = search
+    if group_id is not None:
+        params["groupId"] = int(group_id)
+    return params
