@@ -9,7 +9,7 @@ Usage mirrors ``dioptra.client``::
 
 from artifact_browser.api.artifacts import UNCHANGED, FileTypes
 from artifact_browser.api.client import DioptraClient, connect
-from artifact_browser.api.download import CancelToken, DownloadCancelled
+from artifact_browser.api.cancel import CancelToken, DownloadCancelled
 from artifact_browser.api.errors import (
     ApiError,
     AuthenticationError,

@@ -6,8 +6,8 @@ import enum
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
+from artifact_browser.api.cancel import CancelToken
 from artifact_browser.api.download import (
-    CancelToken,
     ProgressCallback,
     file_suffix,
     filename_from_disposition,
@@ -19,6 +19,8 @@ from artifact_browser.api.paging import list_params
 from artifact_browser.api.session import Session
 
 # The keys the server can sort artifacts by (note: ``uri``, not ``artifactUri``).
+# ``createdOn`` sorts by the latest snapshot's creation (``snapshot_created_on``),
+# so an edited artifact moves to the end, although its ``createdOn`` stays.
 SORT_KEYS: Final = ("id", "uri", "createdOn", "lastModifiedOn", "description", "job")
 
 
@@ -298,7 +300,7 @@ def _stream_to_folder(
     stem_path: Path,
     **callbacks: Any,
 ) -> Path:
-    with session.stream(path, params=params) as response:
+    with session.stream(path, params=params, cancel=callbacks.get("cancel")) as response:
         offered = filename_from_disposition(response.headers.get("content-disposition"))
         if not artifact.is_dir:
             suffix = file_suffix(offered or artifact.name)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote
 
+from artifact_browser.api.cancel import CancelToken, DownloadCancelled
 from artifact_browser.api.errors import IntegrityError, ServerUnreachableError
 from artifact_browser.api.rawstream import RawResponse
 
@@ -24,48 +24,6 @@ PART_SUFFIX = ".part"
 _WRITE_BATCH = 1 << 20
 _COMPOUND_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tar.zst")
 _SAFE_SUFFIX = re.compile(r"^\.[A-Za-z0-9_+-]{1,16}$")
-
-
-class DownloadCancelled(Exception):
-    """The caller cancelled the download; nothing was kept."""
-
-
-class CancelToken:
-    """A flag that long work checks between steps; safe to set from any thread.
-
-    Work that may block (a download waiting for its first byte) registers a
-    callback that unblocks it, so a cancel takes effect at once.
-    """
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self._lock = threading.Lock()
-        self._callbacks: list[Callable[[], None]] = []
-
-    def cancel(self) -> None:
-        with self._lock:
-            self._event.set()
-            callbacks, self._callbacks = self._callbacks, []
-        for callback in callbacks:
-            callback()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def on_cancel(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` when cancelled (at once if already cancelled)."""
-        with self._lock:
-            if not self._event.is_set():
-                self._callbacks.append(callback)
-                return
-        callback()
-
-    def discard(self, callback: Callable[[], None]) -> None:
-        """Forget a callback whose work has finished."""
-        with self._lock:
-            if callback in self._callbacks:
-                self._callbacks.remove(callback)
 
 
 def filename_from_disposition(header: str | None) -> str | None:
@@ -123,9 +81,9 @@ def save_stream(
         destination: The final path; ``destination + ".part"`` is written first.
         expected_size: The byte count the server promised (``fileSize``); a
             different count is an :class:`IntegrityError` and nothing is kept.
-        progress: Called with ``(bytes_so_far, expected_size)`` about every MiB and at the end.
-        cancel: When set, the download stops (even while waiting for data) and
-            :class:`DownloadCancelled` is raised.
+        progress: Called with ``(bytes_so_far, expected_size)`` after each write.
+        cancel: When set, the connection is broken (waking a read that waits for
+            data), :class:`DownloadCancelled` is raised and nothing is kept.
 
     Returns:
         ``destination``.
@@ -141,21 +99,19 @@ def save_stream(
         # since the server cannot resume (it ignores Range).
         fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o644)
         try:
-            while True:
-                try:
-                    count = body.readinto(buffer)
-                except ServerUnreachableError:
+            try:
+                while count := body.readinto(buffer):
                     if cancel is not None and cancel.cancelled:
-                        raise DownloadCancelled(f"Download of {destination.name} cancelled.") from None
+                        break
+                    _write_all(fd, view[:count])
+                    received += count
+                    if progress is not None:
+                        progress(received, expected_size)
+            except ServerUnreachableError:
+                if cancel is None or not cancel.cancelled:
                     raise
-                if cancel is not None and cancel.cancelled:
-                    raise DownloadCancelled(f"Download of {destination.name} cancelled.")
-                if not count:
-                    break
-                _write_all(fd, view[:count])
-                received += count
-                if progress is not None:
-                    progress(received, expected_size)
+            if cancel is not None and cancel.cancelled:
+                raise DownloadCancelled(f"Download of {destination.name} cancelled.")
             os.fsync(fd)
         finally:
             os.close(fd)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from artifact_browser.api.models import Experiment, Job, Page
 from artifact_browser.api.paging import list_params
 from artifact_browser.api.session import Session
+
+
+# Experiments cannot be sorted by id (the server refuses it); name is the natural order.
+SORT_KEYS: Final = ("name", "createdOn", "lastModifiedOn", "description")
 
 
 class ExperimentsClient:
@@ -22,10 +28,11 @@ class ExperimentsClient:
         descending: bool | None = None,
         search: str | None = None,
     ) -> Page[Experiment]:
+        """One page of experiments; ``sort_by`` defaults to ``name`` so paging is stable."""
         params = list_params(
             index=index,
             page_length=page_length,
-            sort_by=sort_by or "id",
+            sort_by=sort_by or "name",
             descending=descending,
             search=search,
             group_id=group_id,

@@ -15,16 +15,9 @@ class GroupsClient:
         """The groups the signed-in user belongs to."""
         return tuple(GroupRef.from_json(g) for g in self._session.get("/users/current").get("groups") or ())
 
-    def get(
-        self,
-        index: int = 0,
-        page_length: int = 10,
-        sort_by: str | None = None,
-        descending: bool | None = None,
-        search: str | None = None,
-    ) -> Page[Group]:
-        """Every group on the server, member or not, one page at a time."""
-        params = list_params(index=index, page_length=page_length, sort_by=sort_by, descending=descending, search=search)
+    def get(self, index: int = 0, page_length: int = 10, search: str | None = None) -> Page[Group]:
+        """Every group on the server, member or not, one page at a time (the server cannot sort groups)."""
+        params = list_params(index=index, page_length=page_length, search=search)
         return Page.from_json(self._session.get("/groups/", params), Group.from_json, page_length)
 
     def get_by_id(self, group_id: int) -> Group:

@@ -9,6 +9,7 @@ from artifact_browser.api.models import Artifact, Job, Page
 from artifact_browser.api.paging import list_params
 from artifact_browser.api.session import Session
 
+# As for artifacts, ``createdOn`` sorts by the latest snapshot's creation time.
 SORT_KEYS: Final = ("id", "description", "createdOn", "lastModifiedOn", "status", "experiment", "entrypoint", "queue")
 # A job's artifacts are fetched one request each; a few at a time keeps the
 # server responsive for everyone else.

@@ -199,6 +199,7 @@ class Job:
     timeout: str | None
     created_on: datetime | None
     last_modified_on: datetime | None
+    snapshot_created_on: datetime | None
     queue: ResourceRef | None
     experiment: ResourceRef | None
     entrypoint: ResourceRef | None
@@ -221,6 +222,7 @@ class Job:
             timeout=data.get("timeout"),
             created_on=_time(data.get("createdOn")),
             last_modified_on=_time(data.get("lastModifiedOn")),
+            snapshot_created_on=_time(data.get("snapshotCreatedOn")),
             queue=ResourceRef.from_json(data.get("queue")),
             experiment=ResourceRef.from_json(data.get("experiment")),
             entrypoint=ResourceRef.from_json(data.get("entrypoint")),

@@ -18,34 +18,57 @@ import ssl
 
 import httpx
 
+from artifact_browser.api.cancel import CancelToken, DownloadCancelled
 from artifact_browser.api.errors import ServerUnreachableError
 
 
 class RawResponse:
     """A response whose body is read with :meth:`readinto`; close it when done."""
 
-    def __init__(self, connection: http.client.HTTPConnection, response: http.client.HTTPResponse) -> None:
+    def __init__(
+        self,
+        connection: http.client.HTTPConnection,
+        sock: socket.socket,
+        response: http.client.HTTPResponse,
+        cancel: CancelToken | None,
+    ) -> None:
         self._connection = connection
+        # http.client drops connection.sock once the response owns it
+        # (``Connection: close``), so the socket is kept here for abort().
+        self._sock = sock
         self._response = response
+        self._cancel = cancel
         self.status: int = response.status
-        self.headers = httpx.Headers(response.getheaders())
+        # http.client decoded the header bytes as Latin-1; hand httpx the same bytes
+        # so it can apply its own decoding (a raw non-ASCII file name, say).
+        self.headers = httpx.Headers(
+            [(name.encode("latin-1"), value.encode("latin-1")) for name, value in response.getheaders()]
+        )
 
     def readinto(self, buffer: bytearray | memoryview) -> int:
         """Fill ``buffer`` with the next body bytes; 0 at the end of the body.
 
         Raises:
             ServerUnreachableError: the connection broke or went silent before the end.
+            DownloadCancelled: the cancel token was set while waiting for data.
         """
         try:
-            return self._response.readinto(buffer)
-        except http.client.IncompleteRead as exc:
-            raise ServerUnreachableError(
-                f"The server closed the connection before the end of the download ({len(exc.partial):,} bytes of a chunk missing)."
-            ) from None
+            count = self._response.readinto(buffer)
+        except http.client.IncompleteRead:
+            self._raise_if_cancelled()
+            raise ServerUnreachableError("The server closed the connection before the end of the download.") from None
         except (TimeoutError, socket.timeout):
             raise ServerUnreachableError("The server stopped sending data (timed out).") from None
         except (OSError, http.client.HTTPException) as exc:
+            self._raise_if_cancelled()
             raise ServerUnreachableError(f"The connection broke during the download: {exc or type(exc).__name__}") from None
+        if count == 0 and self._response.length:
+            # http.client reports a body cut short of its Content-Length as a plain end.
+            self._raise_if_cancelled()
+            raise ServerUnreachableError(
+                f"The server closed the connection {self._response.length:,} bytes before the end of the download."
+            )
+        return count
 
     def read_all(self, limit: int = 1 << 20) -> bytes:
         """The body, up to ``limit`` bytes (for error responses)."""
@@ -55,24 +78,35 @@ class RawResponse:
             return b""
 
     def abort(self) -> None:
-        """Break the connection from any thread, waking a blocked :meth:`readinto`."""
-        sock = self._connection.sock
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed
+        """Break the connection from any thread, waking a blocked read."""
+        _shutdown(self._sock)
 
     def close(self) -> None:
+        if self._cancel is not None:
+            self._cancel.discard(self.abort)
         self._response.close()
         self._connection.close()
+        self._sock.close()
+
+    def _raise_if_cancelled(self) -> None:
+        if self._cancel is not None and self._cancel.cancelled:
+            raise DownloadCancelled("Download cancelled.") from None
 
 
-def open_raw(request: httpx.Request, ssl_context: ssl.SSLContext, timeout: httpx.Timeout) -> RawResponse:
+def open_raw(
+    request: httpx.Request,
+    ssl_context: ssl.SSLContext,
+    timeout: httpx.Timeout,
+    cancel: CancelToken | None = None,
+) -> RawResponse:
     """Send ``request`` (a GET without body) and return once the response headers arrived.
+
+    A cancel while waiting (the server archives a directory before answering)
+    breaks the connection at once.
 
     Raises:
         ServerUnreachableError: connection refused, TLS failure, DNS failure or timeout.
+        DownloadCancelled: ``cancel`` was set before the headers arrived.
     """
     url = request.url
     port = url.port or (443 if url.scheme == "https" else 80)
@@ -82,17 +116,22 @@ def open_raw(request: httpx.Request, ssl_context: ssl.SSLContext, timeout: httpx
         )
     else:
         connection = http.client.HTTPConnection(url.host, port, timeout=timeout.connect)
+    abort = None
     try:
         connection.connect()
+        sock = connection.sock
+        abort = lambda: _shutdown(sock)  # noqa: E731 - replaced by the response's own abort below
+        if cancel is not None:
+            cancel.on_cancel(abort)
         # The server may spend minutes archiving before the first byte.
-        connection.sock.settimeout(timeout.read)
+        sock.settimeout(timeout.read)
         connection.putrequest(request.method, url.raw_path.decode("ascii"), skip_host=True, skip_accept_encoding=True)
         for name, value in request.headers.multi_items():
             if name.lower() not in ("accept-encoding", "connection"):
                 connection.putheader(name, value)
         connection.putheader("Connection", "close")
         connection.endheaders()
-        return RawResponse(connection, connection.getresponse())
+        response = RawResponse(connection, sock, connection.getresponse(), cancel)
     except ssl.SSLCertVerificationError as exc:
         connection.close()
         raise ServerUnreachableError(
@@ -103,4 +142,19 @@ def open_raw(request: httpx.Request, ssl_context: ssl.SSLContext, timeout: httpx
         raise ServerUnreachableError(f"The server at {url.host}:{port} did not answer in time.") from None
     except (OSError, http.client.HTTPException) as exc:
         connection.close()
+        if cancel is not None and cancel.cancelled:
+            raise DownloadCancelled("Download cancelled.") from None
         raise ServerUnreachableError(f"Cannot connect to {url.host}:{port}: {exc or type(exc).__name__}") from None
+    finally:
+        if cancel is not None and abort is not None:
+            cancel.discard(abort)
+    if cancel is not None:
+        cancel.on_cancel(response.abort)
+    return response
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from artifact_browser import __version__
+from artifact_browser.api.cancel import CancelToken
 from artifact_browser.api.errors import (
     AuthenticationError,
     ServerError,
@@ -52,21 +53,23 @@ def normalize_address(address: str) -> str:
     if "://" not in text:
         text = "http://" + text
     parts = urlsplit(text)
+    # Credentials typed into a URL are dropped, and never repeated in a message.
+    netloc = parts.netloc.rsplit("@", 1)[-1].lower()
+    shown = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
     if parts.scheme not in ("http", "https"):
         raise ValueError(f"The server address must start with http:// or https://, not {parts.scheme}://.")
     if not parts.hostname:
-        raise ValueError(f"The server address {address!r} has no host name.")
+        raise ValueError(f"The server address {shown!r} has no host name.")
     try:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        raise ValueError(f"The server address {address!r} has an invalid port.") from None
-    netloc = parts.netloc.rsplit("@", 1)[-1]  # never keep credentials typed into a URL
+        raise ValueError(f"The server address {shown!r} has an invalid port.") from None
     if parts.hostname == "localhost":
         netloc = netloc.replace("localhost", "127.0.0.1", 1)
     path = parts.path.rstrip("/")
     if path.endswith(API_PREFIX):
         path = path[: -len(API_PREFIX)]
-    return urlunsplit((parts.scheme, netloc.lower(), path, "", ""))
+    return urlunsplit((parts.scheme, netloc, path, "", ""))
 
 
 class Session:
@@ -157,8 +160,14 @@ class Session:
             return self._send(method, path, **kwargs)
 
     @contextmanager
-    def stream(self, path: str, params: dict[str, Any] | None = None) -> Iterator[RawResponse]:
+    def stream(
+        self, path: str, params: dict[str, Any] | None = None, cancel: CancelToken | None = None
+    ) -> Iterator[RawResponse]:
         """Open a streaming GET whose status is already checked (re-login included).
+
+        Args:
+            cancel: Breaks the connection when set, even while the server is
+                still preparing its answer.
 
         Yields:
             The response, positioned before its body (see :mod:`rawstream` for why
@@ -166,7 +175,7 @@ class Session:
         """
         for attempt in (1, 2):
             request = self._http.build_request("GET", path, params=params)
-            response = open_raw(request, self._ssl_context, self.download_timeout)
+            response = open_raw(request, self._ssl_context, self.download_timeout, cancel)
             try:
                 self._http.cookies.extract_cookies(httpx.Response(response.status, headers=response.headers, request=request))
                 if 200 <= response.status < 300:
