@@ -1,0 +1,20 @@
+"""Run every benchmark: ``python -m bench`` (or ``./dev bench``)."""
+
+from __future__ import annotations
+
+import argparse
+
+from bench import download, parse_page
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size-mib", type=int, default=512, help="size of the downloaded file artifact")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each client, interleaved")
+    args = parser.parse_args()
+    parse_page.main()
+    download.main(size_mib=args.size_mib, repeat=args.repeat)
+
+
+if __name__ == "__main__":
+    main()
