@@ -66,13 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if password is None:
             log.info("Sign-in cancelled by the user")
             return EXIT_SIGN_IN_FAILED
-    client = sign_in(address, args.username, password, ca_bundle=args.ca_bundle)
-    if client is None:
-        return EXIT_SIGN_IN_FAILED
-    try:
-        return run_window(client)
-    finally:
-        client.close()
+    return _sign_in_and_run(address, args.username, password, ca_bundle=args.ca_bundle)
 
 
 def _run_demo() -> int:
@@ -97,7 +91,11 @@ def _run_demo() -> int:
         file=sys.stderr,
     )
     demo = manifest.demo
-    client = sign_in(manifest.url, demo.username, demo.password)
+    return _sign_in_and_run(manifest.url, demo.username, demo.password)
+
+
+def _sign_in_and_run(address: str, username: str, password: str, *, ca_bundle: str | None = None) -> int:
+    client = sign_in(address, username, password, ca_bundle=ca_bundle)
     if client is None:
         return EXIT_SIGN_IN_FAILED
     try:

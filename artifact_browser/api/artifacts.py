@@ -15,7 +15,7 @@ from artifact_browser.api.download import (
 )
 from artifact_browser.api.errors import ServerError
 from artifact_browser.api.models import Artifact, ArtifactFile, Page
-from artifact_browser.api.paging import list_params
+from artifact_browser.api.paging import get_page, list_params
 from artifact_browser.api.session import Session
 
 # The keys the server can sort artifacts by (note: ``uri``, not ``artifactUri``).
@@ -74,15 +74,10 @@ class ArtifactsClient:
             SearchSyntaxError: the server could not parse ``search``.
             ValidationError: a bad sort key or paging parameter.
         """
-        params = list_params(
-            index=index,
-            page_length=page_length,
-            sort_by=sort_by or "id",
-            descending=descending,
-            search=search,
-            group_id=group_id,
+        return get_page(
+            self._session, "/artifacts/", Artifact.from_json, default_sort="id", index=index,
+            page_length=page_length, sort_by=sort_by, descending=descending, search=search, group_id=group_id,
         )
-        return Page.from_json(self._session.get("/artifacts/", params), Artifact.from_json, page_length)
 
     def get_by_id(self, artifact_id: int) -> Artifact:
         """The latest snapshot of one artifact. Raises NotFoundError for an unknown id."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from artifact_browser.api.models import Experiment, Job, Page
-from artifact_browser.api.paging import list_params
+from artifact_browser.api.paging import get_page
 from artifact_browser.api.session import Session
 
 
@@ -29,15 +29,10 @@ class ExperimentsClient:
         search: str | None = None,
     ) -> Page[Experiment]:
         """One page of experiments; ``sort_by`` defaults to ``name`` so paging is stable."""
-        params = list_params(
-            index=index,
-            page_length=page_length,
-            sort_by=sort_by or "name",
-            descending=descending,
-            search=search,
-            group_id=group_id,
+        return get_page(
+            self._session, "/experiments/", Experiment.from_json, default_sort="name", index=index,
+            page_length=page_length, sort_by=sort_by, descending=descending, search=search, group_id=group_id,
         )
-        return Page.from_json(self._session.get("/experiments/", params), Experiment.from_json, page_length)
 
     def get_by_id(self, experiment_id: int) -> Experiment:
         return Experiment.from_json(self._session.get(f"/experiments/{int(experiment_id)}"))
@@ -52,8 +47,7 @@ class ExperimentsClient:
         search: str | None = None,
     ) -> Page[Job]:
         """One page of an experiment's jobs (this route has no group filter)."""
-        params = list_params(
-            index=index, page_length=page_length, sort_by=sort_by or "id", descending=descending, search=search
+        return get_page(
+            self._session, f"/experiments/{int(experiment_id)}/jobs", Job.from_json, default_sort="id", index=index,
+            page_length=page_length, sort_by=sort_by, descending=descending, search=search,
         )
-        data = self._session.get(f"/experiments/{int(experiment_id)}/jobs", params)
-        return Page.from_json(data, Job.from_json, page_length)

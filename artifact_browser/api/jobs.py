@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Final
 
 from artifact_browser.api.models import Artifact, Job, Page
-from artifact_browser.api.paging import list_params
+from artifact_browser.api.paging import get_page
 from artifact_browser.api.session import Session
 
 # As for artifacts, ``createdOn`` sorts by the latest snapshot's creation time.
@@ -32,15 +32,10 @@ class JobsClient:
         search: str | None = None,
     ) -> Page[Job]:
         """One page of jobs; ``sort_by`` defaults to ``id`` so paging is stable."""
-        params = list_params(
-            index=index,
-            page_length=page_length,
-            sort_by=sort_by or "id",
-            descending=descending,
-            search=search,
-            group_id=group_id,
+        return get_page(
+            self._session, "/jobs/", Job.from_json, default_sort="id", index=index,
+            page_length=page_length, sort_by=sort_by, descending=descending, search=search, group_id=group_id,
         )
-        return Page.from_json(self._session.get("/jobs/", params), Job.from_json, page_length)
 
     def get_by_id(self, job_id: int) -> Job:
         """One job; its ``artifacts`` refs are already de-duplicated."""

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from artifact_browser.api.models import Page
+
+if TYPE_CHECKING:
+    from artifact_browser.api.session import Session
+
+T = TypeVar("T")
 
 MAX_PAGE_LENGTH = 1000  # the server's DIOPTRA_MAX_PAGE_SIZE
 
@@ -36,3 +44,32 @@ def list_params(
     if group_id is not None:
         params["groupId"] = int(group_id)
     return params
+
+
+def get_page(
+    session: Session,
+    path: str,
+    parse: Callable[[dict[str, Any]], T],
+    *,
+    default_sort: str,
+    index: int,
+    page_length: int,
+    sort_by: str | None = None,
+    descending: bool | None = None,
+    search: str | None = None,
+    group_id: int | None = None,
+) -> Page[T]:
+    """GET one page of a listing, sorted by ``default_sort`` unless told otherwise.
+
+    Without a sort key the server's order is unspecified, and paging would show
+    rows twice or never, so one is always sent.
+    """
+    params = list_params(
+        index=index,
+        page_length=page_length,
+        sort_by=sort_by or default_sort,
+        descending=descending,
+        search=search,
+        group_id=group_id,
+    )
+    return Page.from_json(session.get(path, params), parse, page_length)

@@ -35,6 +35,7 @@ from artifact_browser.api import (
 )
 from artifact_browser.api.download import file_suffix, filename_from_disposition, save_stream
 from artifact_browser.api.session import USER_AGENT
+from samples import ARTIFACT_JSON
 
 WAIT = 5.0  # seconds: the longest any prompt reaction may take
 # Short enough that a test stuck on a server that never answers ends quickly,
@@ -240,27 +241,9 @@ def client_for() -> Iterator[Callable[..., DioptraClient]]:
 
 
 def file_artifact(size: int | None, name: str = "model.bin", artifact_id: int = 14) -> Artifact:
+    uri = ARTIFACT_JSON["artifactUri"].rsplit("/", 1)[0] + "/" + name
     return Artifact.from_json(
-        {
-            "id": artifact_id,
-            "snapshot": 16,
-            "group": {"id": 1, "name": "public", "url": "/api/v1/groups/1"},
-            "user": {"id": 1, "username": "alice", "url": "/api/v1/users/1"},
-            "createdOn": "2026-11-27T16:12:38.986745+00:00",
-            "snapshotCreatedOn": "2026-11-27T16:12:38.986745+00:00",
-            "lastModifiedOn": "2026-11-27T16:12:38.986745+00:00",
-            "latestSnapshot": True,
-            "hasDraft": False,
-            "tags": [],
-            "deleted": False,
-            "description": "single binary file",
-            "isDir": False,
-            "fileSize": size,
-            "fileUrl": f"/api/v1/artifacts/{artifact_id}/contents",
-            "artifactUri": f"file:///srv/dioptra/mlartifacts/8a50d5a920d540baa95f62950b85d094/artifacts/outputs/{name}",
-            "job": 13,
-            "task": {},
-        }
+        dict(ARTIFACT_JSON, id=artifact_id, fileSize=size, fileUrl=f"/api/v1/artifacts/{artifact_id}/contents", artifactUri=uri)
     )
 
 

@@ -13,28 +13,10 @@ from PySide6.QtCore import QLocale, QModelIndex, QSortFilterProxyModel, Qt
 from artifact_browser.api import Artifact, Page
 from artifact_browser.core.units import format_size
 from artifact_browser.qt.artifact_table_model import ArtifactTableModel, Column, Role
+from samples import ARTIFACT_JSON
 
-# The shape of dioptra-api.md §6.1 (exact keys, server order), as observed on 1.2.2.
-FILE_ARTIFACT: dict[str, Any] = {
-    "id": 14,
-    "snapshot": 16,
-    "group": {"id": 1, "name": "public", "url": "/api/v1/groups/1"},
-    "user": {"id": 1, "username": "alice", "url": "/api/v1/users/1"},
-    "createdOn": "2026-11-27T16:12:38.986745+00:00",
-    "snapshotCreatedOn": "2026-11-27T16:12:38.986745+00:00",
-    "lastModifiedOn": "2026-11-28T09:05:00.000001+00:00",
-    "latestSnapshot": True,
-    "hasDraft": False,
-    "tags": [],
-    "deleted": False,
-    "description": "single binary file",
-    "isDir": False,
-    "fileSize": 1234,
-    "fileUrl": "/api/v1/artifacts/14/contents",
-    "artifactUri": "file:///srv/dioptra/mlartifacts/8a50d5a920d540baa95f62950b85d094/artifacts/outputs/model.bin",
-    "job": 13,
-    "task": {},
-}
+# Edited at 09:05 UTC, which the locale tests below read in other time zones.
+FILE_ARTIFACT: dict[str, Any] = dict(ARTIFACT_JSON, lastModifiedOn="2026-11-28T09:05:00.000001+00:00")
 
 
 def _directory_artifact() -> dict[str, Any]:
