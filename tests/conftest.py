@@ -14,6 +14,7 @@ from dataclasses import dataclass  # noqa: E402
 
 import pytest  # noqa: E402
 
+from artifact_browser.api import DioptraClient, connect  # noqa: E402
 from artifact_browser.api.session import Session  # noqa: E402
 from artifact_browser.devserver import DevServer, SeedManifest, start_seeded_server  # noqa: E402
 
@@ -65,3 +66,12 @@ def session(dioptra: Dioptra) -> Iterator[Session]:
         yield signed_in
     finally:
         signed_in.close()
+
+
+@pytest.fixture
+def client(dioptra: Dioptra) -> Iterator[DioptraClient]:
+    """A :class:`DioptraClient` signed in as the demo user (alice)."""
+    demo = dioptra.manifest.demo
+    with connect(dioptra.url) as signed_in:
+        signed_in.auth.login(demo.username, demo.password)
+        yield signed_in

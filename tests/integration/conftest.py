@@ -1,19 +1,9 @@
-"""Fixtures for tests against the real local Dioptra server (started once per session)."""
+"""Fixtures for tests that change data on the real local Dioptra server."""
 
 from __future__ import annotations
 
 import pytest
 
-from artifact_browser.api import DioptraClient, connect
-
-
-@pytest.fixture
-def client(dioptra) -> DioptraClient:
-    """A client signed in as the demo user (alice)."""
-    demo = dioptra.manifest.demo
-    with connect(dioptra.url) as signed_in:
-        signed_in.auth.login(demo.username, demo.password)
-        yield signed_in
 
 
 class SparePool:
