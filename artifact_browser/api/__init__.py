@@ -19,6 +19,7 @@ from artifact_browser.api.errors import (
     SearchSyntaxError,
     ServerError,
     ServerUnreachableError,
+    TLSVerificationError,
     ValidationError,
 )
 from artifact_browser.api.models import (
@@ -56,6 +57,7 @@ __all__ = [
     "SearchSyntaxError",
     "ServerError",
     "ServerUnreachableError",
+    "TLSVerificationError",
     "User",
     "UserRef",
     "ValidationError",

@@ -90,6 +90,10 @@ class ServerUnreachableError(ApiError):
     """No usable response: connection refused, DNS failure, TLS failure, timeout, dropped connection."""
 
 
+class TLSVerificationError(ServerUnreachableError):
+    """The server's TLS certificate could not be verified (wrong CA, expired, wrong host name)."""
+
+
 class IntegrityError(ApiError):
     """A download arrived, but not as the server described it (e.g. wrong byte count)."""
 

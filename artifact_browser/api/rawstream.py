@@ -19,7 +19,7 @@ import ssl
 import httpx
 
 from artifact_browser.api.cancel import CancelToken, DownloadCancelled
-from artifact_browser.api.errors import ServerUnreachableError
+from artifact_browser.api.errors import ServerUnreachableError, TLSVerificationError
 
 
 class RawResponse:
@@ -134,9 +134,7 @@ def open_raw(
         response = RawResponse(connection, sock, connection.getresponse(), cancel)
     except ssl.SSLCertVerificationError as exc:
         connection.close()
-        raise ServerUnreachableError(
-            f"The TLS certificate of {url.host} could not be verified: {exc.verify_message}."
-        ) from None
+        raise TLSVerificationError(f"The TLS certificate of {url.host} could not be verified: {exc.verify_message}.") from None
     except (TimeoutError, socket.timeout):
         connection.close()
         raise ServerUnreachableError(f"The server at {url.host}:{port} did not answer in time.") from None

@@ -8,6 +8,7 @@ one constant User-Agent and one spelling of the host.
 from __future__ import annotations
 
 import logging
+import re
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from artifact_browser.api.errors import (
     AuthenticationError,
     ServerError,
     ServerUnreachableError,
+    TLSVerificationError,
     error_from_response,
 )
 from artifact_browser.api.rawstream import RawResponse, open_raw
@@ -231,14 +233,17 @@ class Session:
         except httpx.TimeoutException as exc:
             raise ServerUnreachableError(f"The server at {self.address} did not answer in time ({type(exc).__name__}).") from None
         except httpx.ConnectError as exc:
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                detail = re.sub(r"\s*\(_ssl\.c:\d+\)", "", str(exc).split("certificate verify failed:")[-1]).strip(" )]")
+                raise TLSVerificationError(
+                    f"The TLS certificate of {self.address} could not be verified ({detail}). "
+                    "If the server uses a private certificate authority, give its CA bundle."
+                ) from None
             raise ServerUnreachableError(f"Cannot connect to {self.address}: {_reason(exc)}") from None
         except httpx.TransportError as exc:
             raise ServerUnreachableError(f"The connection to {self.address} failed: {_reason(exc)}") from None
 
 
 def _reason(exc: Exception) -> str:
-    # httpx wraps the OS error; its text names the cause (refused, DNS, certificate).
-    text = str(exc) or type(exc).__name__
-    if "CERTIFICATE_VERIFY_FAILED" in text:
-        return "the server's TLS certificate could not be verified (" + text.split("certificate verify failed:")[-1].strip(" )]") + ")"
-    return text
+    # httpx wraps the OS error; its text names the cause (refused, DNS).
+    return str(exc) or type(exc).__name__
