@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
-from artifact_browser.api.cancel import CancelToken
+from artifact_browser.api.cancel import CancelToken, DownloadCancelled
 from artifact_browser.api.download import (
     ProgressCallback,
     file_suffix,
     filename_from_disposition,
     save_stream,
 )
-from artifact_browser.api.errors import ServerError
+from artifact_browser.api.errors import ApiError, ServerError
 from artifact_browser.api.models import Artifact, ArtifactFile, Page
 from artifact_browser.api.paging import get_page, list_params
 from artifact_browser.api.session import Session
@@ -22,6 +24,24 @@ from artifact_browser.api.session import Session
 # ``createdOn`` sorts by the latest snapshot's creation (``snapshot_created_on``),
 # so an edited artifact moves to the end, although its ``createdOn`` stays.
 SORT_KEYS: Final = ("id", "uri", "createdOn", "lastModifiedOn", "description", "job")
+
+
+# Reads of up to 1 MiB: few Python calls per file, and never much past a limit.
+_READ_BATCH = 1 << 20
+
+
+class ContentTooLargeError(ApiError):
+    """:meth:`ArtifactsClient.read_contents` stopped: the file is longer than the caller's limit.
+
+    Attributes:
+        limit: The limit that was exceeded, in bytes.
+        head: The first ``limit`` bytes, for a caller that can show a beginning.
+    """
+
+    def __init__(self, message: str, *, limit: int, head: bytes = b"") -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.head = head
 
 
 class FileTypes(enum.Enum):
@@ -142,6 +162,56 @@ class ArtifactsClient:
             progress=progress,
             cancel=cancel,
         )
+
+    def read_contents(
+        self,
+        artifact: int | Artifact,
+        artifact_path: str | None = None,
+        *,
+        limit: int | None = None,
+        cancel: CancelToken | None = None,
+    ) -> bytes:
+        """Read one file into memory: a single-file artifact, or a file inside a directory artifact.
+
+        Meant for previews, so it refuses anything that would come back as an
+        archive, and stops as soon as more than ``limit`` bytes have arrived.
+        For an artifact that is not the latest snapshot, the bytes of that
+        snapshot are read.
+
+        Args:
+            artifact: The artifact id, or an :class:`Artifact` already at hand.
+            artifact_path: For a directory artifact, the path of a file in it as
+                listed by :meth:`get_files`; None for a single-file artifact.
+            limit: The most bytes to accept; None reads the whole file.
+            cancel: A :class:`CancelToken`; setting it breaks the connection.
+
+        Returns:
+            The file's bytes.
+
+        Raises:
+            ValueError: a path for a single-file artifact, no path for a
+                directory, an unsafe path, or a path that names a folder.
+            ContentTooLargeError: more than ``limit`` bytes arrived (nothing
+                beyond ``limit + 1 MiB`` was read).
+            DownloadCancelled: ``cancel`` was set.
+        """
+        artifact = artifact if isinstance(artifact, Artifact) else self.get_by_id(artifact)
+        if artifact.is_dir and artifact_path is None:
+            raise ValueError(f"Artifact {artifact.id} is a directory: name one of its files to read.")
+        if not artifact.is_dir and artifact_path is not None:
+            raise ValueError(f"Artifact {artifact.id} is a single file: artifact_path applies only to directories.")
+        params = {"path": _checked_artifact_path(artifact_path)} if artifact_path is not None else {}
+        url = (
+            f"/artifacts/{artifact.id}/contents"
+            if artifact.latest_snapshot
+            else f"/artifacts/{artifact.id}/snapshots/{artifact.snapshot_id}/contents"
+        )
+        with _contents_stream(self._session, url, params, artifact_path, cancel) as response:
+            if artifact_path is not None and not _is_raw_file(
+                filename_from_disposition(response.headers.get("content-disposition")), artifact_path
+            ):
+                raise ValueError(f"{artifact_path!r} is a folder of artifact {artifact.id}, not a file.")
+            return _read_body(response, artifact_path or artifact.name, limit, cancel)
 
     def create(
         self,
@@ -271,10 +341,19 @@ def download_contents(
     folder = Path(output_dir) if output_dir is not None else Path.cwd()
     folder.mkdir(parents=True, exist_ok=True)
 
+    return _stream_to_folder(
+        session, path, params, artifact, kind, artifact_path, folder / file_stem, progress=progress, cancel=cancel
+    )
+
+
+@contextmanager
+def _contents_stream(
+    session: Session, path: str, params: dict[str, str], artifact_path: str | None, cancel: CancelToken | None
+) -> Iterator[Any]:
+    """``session.stream`` for ``/contents``, with the server's bare 500 for a bad sub-path explained."""
     try:
-        return _stream_to_folder(
-            session, path, params, artifact, kind, artifact_path, folder / file_stem, progress=progress, cancel=cancel
-        )
+        with session.stream(path, params=params, cancel=cancel) as response:
+            yield response
     except ServerError as exc:
         if artifact_path is None:
             raise
@@ -283,6 +362,24 @@ def download_contents(
             f"{exc.message}. The server could not serve {artifact_path!r}: check that it is in the artifact's file list.",
             exc.status,
         ) from exc
+
+
+def _read_body(response: Any, name: str, limit: int | None, cancel: CancelToken | None) -> bytes:
+    """The body of an open response, refusing to hold more than ``limit`` bytes (plus one read)."""
+    data = bytearray()
+    buffer = bytearray(_READ_BATCH if limit is None else max(1, min(_READ_BATCH, limit + 1)))
+    view = memoryview(buffer)
+    while count := response.readinto(buffer):
+        if cancel is not None and cancel.cancelled:
+            raise DownloadCancelled(f"Reading {name} cancelled.")
+        data += view[:count]
+        if limit is not None and len(data) > limit:
+            raise ContentTooLargeError(
+                f"{name} is larger than {limit:,} bytes; it was not read further.", limit=limit, head=bytes(data[:limit])
+            )
+    if cancel is not None and cancel.cancelled:
+        raise DownloadCancelled(f"Reading {name} cancelled.")
+    return bytes(data)
 
 
 def _stream_to_folder(
@@ -295,7 +392,7 @@ def _stream_to_folder(
     stem_path: Path,
     **callbacks: Any,
 ) -> Path:
-    with session.stream(path, params=params, cancel=callbacks.get("cancel")) as response:
+    with _contents_stream(session, path, params, artifact_path, callbacks.get("cancel")) as response:
         offered = filename_from_disposition(response.headers.get("content-disposition"))
         if not artifact.is_dir:
             suffix = file_suffix(offered or artifact.name)
