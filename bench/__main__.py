@@ -11,9 +11,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size-mib", type=int, default=512, help="size of the downloaded file artifact")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each client, interleaved")
+    parser.add_argument("--only", choices=["parse", "download"], help="run one benchmark")
     args = parser.parse_args()
-    parse_page.main()
-    download.main(size_mib=args.size_mib, repeat=args.repeat)
+    if args.only in (None, "parse"):
+        parse_page.main()
+    if args.only in (None, "download"):
+        download.main(size_mib=args.size_mib, repeat=args.repeat)
 
 
 if __name__ == "__main__":
