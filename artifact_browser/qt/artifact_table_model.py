@@ -17,6 +17,7 @@ from PySide6.QtCore import (
 )
 
 from artifact_browser.api import Artifact, Page
+from artifact_browser.api.artifacts import SORT_KEYS as _SERVER_SORT_KEYS
 from artifact_browser.core.units import format_size
 
 _AnyIndex = QModelIndex | QPersistentModelIndex
@@ -59,6 +60,47 @@ HEADERS: dict[Column, str] = {
     Column.LAST_MODIFIED: "Last modified",
     Column.URI: "URI",
 }
+
+SERVER_SORT_KEYS: dict[Column, str] = {
+    Column.ID: "id",
+    Column.DESCRIPTION: "description",
+    Column.JOB: "job",
+    Column.CREATED: "createdOn",
+    Column.LAST_MODIFIED: "lastModifiedOn",
+    Column.URI: "uri",
+}
+"""The server's sort key for each column it can sort; the other columns (task, type,
+size) cannot be sorted by Dioptra 1.2.2, and sorting one page locally would mislead."""
+assert set(SERVER_SORT_KEYS.values()) <= set(_SERVER_SORT_KEYS), "a sort key the server does not know"
+
+
+def sort_key_for(column: int) -> str | None:
+    """The server's sort key for ``column``, or None if the server cannot sort by it."""
+    try:
+        return SERVER_SORT_KEYS.get(Column(column))
+    except ValueError:
+        return None
+
+
+def column_for_sort_key(key: str) -> Column | None:
+    """The column the server sort key ``key`` belongs to, or None."""
+    return next((column for column, known in SERVER_SORT_KEYS.items() if known == key), None)
+
+
+def local_sort_value(artifact: Artifact, key: str) -> tuple[Any, ...]:
+    """A value that orders ``artifact`` by the server sort key ``key``, for lists the
+    server cannot sort (a job's artifacts).
+
+    Missing values come first, as SQLite orders NULLs; the id breaks ties so the order
+    is stable. ``createdOn`` orders by the creation time the table shows (the server
+    itself orders it by the latest snapshot's time, which surprises users).
+    """
+    column = column_for_sort_key(key)
+    if column is None:
+        raise ValueError(f"unknown sort key {key!r}")
+    value = raw_value(artifact, column)
+    return (value is not None, value if value is not None else 0, artifact.id)
+
 
 _NUMERIC = frozenset({Column.ID, Column.JOB, Column.SIZE})
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -173,6 +215,10 @@ class ArtifactTableModel(QAbstractTableModel):
                 return HEADERS[Column(section)]
             if role == Qt.ItemDataRole.TextAlignmentRole:
                 return _RIGHT if Column(section) in _NUMERIC else _LEFT
+            if role == Qt.ItemDataRole.ToolTipRole:
+                if Column(section) in SERVER_SORT_KEYS:
+                    return f"Click to sort all artifacts by {HEADERS[Column(section)].lower()} on the server"
+                return "The server cannot sort by this column"
             return None
         return super().headerData(section, orientation, role)
 
