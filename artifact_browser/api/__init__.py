@@ -7,7 +7,7 @@ Usage mirrors ``dioptra.client``::
     page = client.artifacts.get(sort_by="createdOn", descending=True)
 """
 
-from artifact_browser.api.artifacts import UNCHANGED, FileTypes
+from artifact_browser.api.artifacts import UNCHANGED, ContentTooLargeError, FileTypes
 from artifact_browser.api.client import DioptraClient, connect
 from artifact_browser.api.cancel import CancelToken, DownloadCancelled
 from artifact_browser.api.errors import (
@@ -44,6 +44,7 @@ __all__ = [
     "AuthenticationError",
     "CancelToken",
     "ConflictError",
+    "ContentTooLargeError",
     "DioptraClient",
     "DownloadCancelled",
     "Experiment",
