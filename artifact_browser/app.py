@@ -1,7 +1,9 @@
 """The ``artifact-browser`` command: sign in to a Dioptra server and open the window.
 
-The password comes from the OS keyring, or else from a password field; it is
-never read from the command line or the environment, and never logged.
+Signing in goes through :class:`SignInDialog` (saved profiles, the OS keyring,
+the network off the GUI thread). The password comes from the OS keyring or
+the dialog; it is never read from the command line or the environment, and
+never logged.
 """
 
 from __future__ import annotations
@@ -9,24 +11,27 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from typing import Any
 
-import keyring
 import platformdirs
-from PySide6.QtCore import Qt, QThreadPool
-from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox
+from PySide6.QtCore import QEventLoop, QThreadPool
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from artifact_browser import __version__
-from artifact_browser.api import ApiError, DioptraClient, connect
-from artifact_browser.api.session import normalize_address
-from artifact_browser.qt.main_window import APP_TITLE, MainWindow
+from artifact_browser.api import ApiError, CancelToken, DioptraClient, connect
+from artifact_browser.core.credentials import SERVICE as KEYRING_SERVICE
+from artifact_browser.core.credentials import CredentialStore
+from artifact_browser.core.profiles import ProfileStore
+from artifact_browser.qt.main_window import MainWindow
+from artifact_browser.qt.sign_in_dialog import SignInDialog
+from artifact_browser.qt.workers import TaskRunner
 
 log = logging.getLogger(__name__)
 
 APP_NAME = "artifact-browser"
-KEYRING_SERVICE = "artifact-browser"
 LOG_FILE = "artifact-browser.log"
 # Workers still talking to a server when the window closes get this long to finish.
 _SHUTDOWN_WAIT_MS = 3000
@@ -34,46 +39,77 @@ _SHUTDOWN_WAIT_MS = 3000
 EXIT_OK = 0
 EXIT_SIGN_IN_FAILED = 1
 
-
-def keyring_account(username: str, address: str) -> str:
-    """The keyring account name of ``username`` on the server at ``address``."""
-    return f"{username}@{normalize_address(address)}"
+__all__ = ["KEYRING_SERVICE", "main", "run_window", "sign_in_with_dialog"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the program: sign in as ``--username`` on ``--server``, then show the window.
+    """Run the program: sign in, then show the window until it is closed.
+
+    With ``--server`` and ``--username`` it signs in at once with the password
+    from the OS keyring, showing the sign-in dialog (filled in) only if the
+    password is missing or refused or the server cannot be reached. Without
+    them it opens the sign-in dialog on the last used profile.
 
     Returns:
         The exit status: 0 after a normal close, 1 when signing in failed or was
         cancelled (argparse exits with 2 on bad options).
     """
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if not args.demo and not (args.server and args.username):
-        parser.error("give --server and --username, or --demo")
+    args = _parser().parse_args(argv)
     configure_logging()
     application()
     if args.demo:
         return _run_demo()
-    try:
-        address = normalize_address(args.server)
-    except ValueError as exc:
-        show_error("Cannot sign in", str(exc))
+    client = sign_in_with_dialog(server=args.server, username=args.username, ca_bundle=args.ca_bundle)
+    if client is None:
+        log.info("Sign-in cancelled by the user")
         return EXIT_SIGN_IN_FAILED
-    password = stored_password(args.username, address)
-    if password is None:
-        password = ask_password(args.username, address)
-        if password is None:
-            log.info("Sign-in cancelled by the user")
-            return EXIT_SIGN_IN_FAILED
-    return _sign_in_and_run(address, args.username, password, ca_bundle=args.ca_bundle)
+    try:
+        return run_window(client)
+    finally:
+        client.close()
+
+
+def sign_in_with_dialog(
+    *,
+    server: str | None = None,
+    username: str | None = None,
+    ca_bundle: str | None = None,
+    profiles: ProfileStore | None = None,
+    credentials: CredentialStore | None = None,
+) -> DioptraClient | None:
+    """Sign in through the sign-in dialog; returns the signed-in client, or None if the user gave up.
+
+    Args:
+        server: The server to sign in to (as typed on the command line), if given.
+        username: The user name, if given. With ``server``, the dialog stays
+            hidden unless it has something to ask or to say.
+        ca_bundle: A PEM file of CA certificates to trust for ``server``.
+        profiles: The saved profiles (the user's profiles file by default).
+        credentials: The password store (the OS keyring by default).
+    """
+    dialog = SignInDialog(profiles or ProfileStore(), credentials or CredentialStore())
+    try:
+        if server or username:
+            dialog.fill(server or "", username or "", ca_bundle=ca_bundle)
+        loop = QEventLoop()
+        dialog.finished.connect(loop.quit)
+        if server and username:
+            dialog.sign_in_quietly()
+        else:
+            dialog.show()
+        # A local loop rather than exec(): the dialog may stay hidden the whole time.
+        loop.exec()
+        return dialog.client if dialog.result() == SignInDialog.DialogCode.Accepted else None
+    finally:
+        dialog.hide()
+        dialog.deleteLater()
 
 
 def _run_demo() -> int:
     """Start (or reuse) the seeded local Dioptra server and open the window signed in.
 
     The demo account's password goes from the seed manifest to the client in
-    this process only; it never crosses a command line.
+    this process only; it never crosses a command line, a keyring or a profile.
     """
     # Imported here: only the demo needs the dev server's code.
     from artifact_browser.devserver import DevServerError, ProvisionError, SeedError, ensure_demo_server
@@ -91,17 +127,55 @@ def _run_demo() -> int:
         file=sys.stderr,
     )
     demo = manifest.demo
-    return _sign_in_and_run(manifest.url, demo.username, demo.password)
+    url = manifest.url
 
+    def sign_in(token: CancelToken) -> DioptraClient:
+        client = connect(url)
+        try:
+            client.auth.login(demo.username, demo.password)
+        except BaseException:
+            client.close()
+            raise
+        return client
 
-def _sign_in_and_run(address: str, username: str, password: str, *, ca_bundle: str | None = None) -> int:
-    client = sign_in(address, username, password, ca_bundle=ca_bundle)
-    if client is None:
+    try:
+        client = run_in_background(sign_in)
+    except ApiError as exc:
+        show_error("Cannot sign in", f"Could not sign in to {url} as {demo.username}.\n\n{exc.message}")
+        return EXIT_SIGN_IN_FAILED
+    except Exception as exc:  # noqa: BLE001 - say it, with the details in the log
+        log.error("Unexpected failure while signing in to %s", url, exc_info=exc)
+        show_error("Cannot sign in", f"Could not sign in to {url} as {demo.username} (unexpected error: {exc}).")
         return EXIT_SIGN_IN_FAILED
     try:
         return run_window(client)
     finally:
         client.close()
+
+
+def run_in_background(work: Callable[[CancelToken], Any]) -> Any:
+    """Run ``work`` on a worker thread while the GUI thread keeps turning; return its result.
+
+    Raises:
+        Exception: whatever ``work`` raised.
+    """
+    runner = TaskRunner()
+    loop = QEventLoop()
+    outcome: dict[str, Any] = {}
+
+    def done(key: str, value: object) -> None:
+        outcome[key] = value
+        loop.quit()
+
+    runner.finished.connect(lambda result: done("result", result))
+    runner.failed.connect(lambda exc: done("error", exc))
+    runner.start(work)
+    if not outcome:  # an answer can only arrive through the loop, but be sure not to wait for nothing
+        loop.exec()
+    runner.deleteLater()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
 
 
 def run_window(client: DioptraClient) -> int:
@@ -124,72 +198,6 @@ def run_window(client: DioptraClient) -> int:
         # A request may still be running: let it end before the client is closed under it.
         if not QThreadPool.globalInstance().waitForDone(_SHUTDOWN_WAIT_MS):
             log.warning("Background work still running at exit")
-
-
-def sign_in(address: str, username: str, password: str, *, ca_bundle: str | None = None) -> DioptraClient | None:
-    """Connect and sign in; on failure, say why in a message box and return None.
-
-    Args:
-        address: The server's URL.
-        username: The Dioptra user name.
-        password: The password (kept in memory only, for a transparent re-login).
-        ca_bundle: A PEM file of CA certificates to trust instead of the system's.
-    """
-    log.info("Signing in to %s as %s", address, username)
-    title = "Cannot sign in"
-    try:
-        client = connect(address, verify=ca_bundle or True)
-    except OSError as exc:  # ssl.SSLError included: a file that is not a PEM bundle
-        show_error(title, f"The CA bundle {ca_bundle} cannot be used: {exc.strerror or exc}")
-        return None
-    except ValueError as exc:
-        show_error(title, str(exc))
-        return None
-    app = QApplication.instance()
-    # Signing in happens before the window exists, so a busy cursor is the feedback.
-    if app is not None:
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-    try:
-        client.auth.login(username, password)
-    except ApiError as exc:
-        client.close()
-        log.warning("Sign-in to %s as %s failed: %s", address, username, exc)
-        show_error(title, f"Could not sign in to {client.address} as {username}.\n\n{exc.message}")
-        return None
-    except Exception as exc:
-        client.close()
-        log.error("Unexpected failure while signing in to %s", address, exc_info=exc)
-        show_error(title, f"Could not sign in to {address} as {username} (unexpected error: {exc}).")
-        return None
-    finally:
-        if app is not None:
-            QApplication.restoreOverrideCursor()
-    log.info("Signed in to %s as %s", client.address, username)
-    return client
-
-
-def stored_password(username: str, address: str) -> str | None:
-    """The password the OS keyring holds for ``username`` on ``address``, if any.
-
-    A missing or unusable keyring backend (common on headless Linux) is not an
-    error: the user is asked instead.
-    """
-    try:
-        return keyring.get_password(KEYRING_SERVICE, keyring_account(username, address))
-    except Exception as exc:  # noqa: BLE001 - any backend failure means "ask the user"
-        log.warning("The OS keyring could not be read (%s); asking for the password", type(exc).__name__)
-        return None
-
-
-def ask_password(username: str, address: str) -> str | None:
-    """Ask for the password in a small dialog; None when the user cancels."""
-    text, accepted = QInputDialog.getText(
-        None,
-        f"Sign in — {APP_TITLE}",
-        f"Password for {username} on {address}:",
-        QLineEdit.EchoMode.Password,
-    )
-    return text if accepted else None
 
 
 def show_error(title: str, text: str) -> None:
@@ -236,8 +244,9 @@ def configure_logging(level: int = logging.INFO) -> Path | None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=APP_NAME,
-        description="Browse the artifacts of a Dioptra server. The password is taken from the "
-        f"OS keyring (service {KEYRING_SERVICE!r}, account USERNAME@SERVER) or asked for.",
+        description="Browse the artifacts of a Dioptra server. Without options, the sign-in dialog "
+        "opens on the last used server profile. The password is taken from the OS keyring "
+        f"(service {KEYRING_SERVICE!r}, user name USERNAME@SERVER) or asked for.",
     )
     parser.add_argument("--server", metavar="URL", help="the Dioptra server, e.g. http://127.0.0.1:5000")
     parser.add_argument("--username", metavar="NAME", help="your Dioptra user name")
@@ -249,7 +258,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--ca-bundle",
         metavar="PATH",
-        help="a PEM file of CA certificates to trust (for a server with a private CA); TLS is always verified",
+        help="a PEM file of CA certificates to trust (for a server with a private CA)",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser

@@ -75,3 +75,18 @@ def client(dioptra: Dioptra) -> Iterator[DioptraClient]:
     with connect(dioptra.url) as signed_in:
         signed_in.auth.login(demo.username, demo.password)
         yield signed_in
+
+
+@pytest.fixture(autouse=True)
+def isolated_desktop_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep every test away from the user's settings, and make modal error dialogs fail tests.
+
+    QSettings caches its folders at first use, so the path is set before each test.
+    """
+    from PySide6.QtCore import QSettings
+
+    from artifact_browser.qt import error_dialog
+
+    folder = tmp_path_factory.mktemp("settings")
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    monkeypatch.setattr(error_dialog, "MODAL_DIALOGS_ENABLED", False)

@@ -49,8 +49,9 @@ class SortOrder:
     descending: bool
 
 
-# Newest first: what a user looks for after a job has run.
-DEFAULT_SORT = SortOrder("createdOn", descending=True)
+# Newest first: what a user looks for after a job has run. By id, because the
+# server sorts "createdOn" by each artifact's latest edit, not its creation.
+DEFAULT_SORT = SortOrder("id", descending=True)
 
 
 def default_qsettings() -> QSettings:

@@ -39,7 +39,7 @@ def written(ini: Path, settings: Settings) -> Settings:
 def test_a_new_user_gets_the_defaults(ini: Path) -> None:
     settings = fresh(ini)
     assert settings.page_size() == DEFAULT_PAGE_SIZE
-    assert settings.sort_order() == DEFAULT_SORT == SortOrder("createdOn", True)
+    assert settings.sort_order() == DEFAULT_SORT == SortOrder("id", True)
     assert settings.last_profile() is None
     assert settings.last_search() == ""
     assert settings.window_geometry() is None and settings.window_state() is None
