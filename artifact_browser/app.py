@@ -25,6 +25,7 @@ from artifact_browser.api import ApiError, CancelToken, DioptraClient, connect
 from artifact_browser.core.credentials import SERVICE as KEYRING_SERVICE
 from artifact_browser.core.credentials import CredentialStore
 from artifact_browser.core.profiles import ProfileStore
+from artifact_browser.qt.error_dialog import install_excepthook
 from artifact_browser.qt.main_window import MainWindow
 from artifact_browser.qt.sign_in_dialog import SignInDialog
 from artifact_browser.qt.workers import TaskRunner
@@ -57,6 +58,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     configure_logging()
     application()
+    # While the program runs, an error nothing caught (a bug) shows its details instead of vanishing.
+    previous_hook = install_excepthook()
+    try:
+        return _run(args)
+    finally:
+        sys.excepthook = previous_hook
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.demo:
         return _run_demo()
     client = sign_in_with_dialog(server=args.server, username=args.username, ca_bundle=args.ca_bundle)
