@@ -210,7 +210,8 @@ class MainWindow(QMainWindow):
 
     def _restore_settings(self) -> None:
         settings = self.settings
-        settings.restore_window(self)
+        if not settings.restore_window(self):
+            self._resize_for_first_start()
         settings.restore_splitter("main", self.main_splitter)
         settings.restore_splitter("side", self.side_splitter)
         settings.restore_header("artifacts", self.table.horizontalHeader())
@@ -220,6 +221,11 @@ class MainWindow(QMainWindow):
         self.pager.restore(
             ArtifactQuery(page_size=settings.page_size(), sort_key=order.key, descending=order.descending, search=search)
         )
+
+    def _resize_for_first_start(self) -> None:
+        # Three panes need room: most of the screen, but not a wall-sized window.
+        screen = self.screen().availableGeometry()
+        self.resize(min(1500, int(screen.width() * 0.85)), min(950, int(screen.height() * 0.85)))
 
     def _save_settings(self) -> None:
         settings = self.settings
