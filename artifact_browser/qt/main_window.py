@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from artifact_browser.api import Artifact, DioptraClient
-from artifact_browser.qt.artifact_pager import ArtifactPager, ArtifactQuery, PageInfo, Scope
+from artifact_browser.qt.artifact_pager import ArtifactPager, ArtifactQuery, PageInfo, Scope, ScopeKind
 from artifact_browser.qt.artifact_table_model import ArtifactTableModel, Column, Role
 from artifact_browser.qt.details_pane import DetailsPane, full_file_url
 from artifact_browser.qt.error_dialog import show_unexpected_error
@@ -195,7 +195,8 @@ class MainWindow(QMainWindow):
         self.pager.error.connect(self.status_label.setText)
         self.pager.notice.connect(self.status_label.setText)
         self.pager.unexpected_error.connect(self._on_unexpected_error)
-        self.tree_model.error.connect(self.status_label.setText)
+        # The tree shows its own failures in place (with a retry row); the status
+        # line stays about the table, so two failures never overwrite each other.
         self.tree.selectionModel().currentChanged.connect(self._on_tree_current)
         self.tree.activated.connect(self.tree_model.activate)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._side_timer.start())
@@ -277,8 +278,13 @@ class MainWindow(QMainWindow):
             self.tree.setCurrentIndex(index)
             self.tree.scrollTo(index)
         else:
+            # Nothing in the tree stands for these rows: unselect it, so that choosing any
+            # row there again (even the one that was current) changes the table.
+            self.tree.selectionModel().clear()
             self.pager.set_scope(Scope.job(job_id))
-            self.status_label.setText(f"Showing the artifacts of job {job_id}.")
+            if not self.pager.is_busy:  # shown from the cache at once: _on_page has spoken
+                return
+            self.status_label.setText(f"Loading the artifacts of job {job_id}…")
 
     # -- slots --------------------------------------------------------------------------
 
@@ -293,7 +299,12 @@ class MainWindow(QMainWindow):
 
     def _on_page(self, info: PageInfo) -> None:
         locale = QLocale()
-        self.status_label.setText(f"{locale.toString(info.rows)} of {locale.toString(info.total)} artifacts")
+        text = f"{locale.toString(info.rows)} of {locale.toString(info.total)} artifacts"
+        scope = self.pager.query.scope
+        if scope.kind is ScopeKind.JOB and self.tree_model.scope_at(self.tree.currentIndex()) != scope:
+            # Only the status bar can say where the rows come from (a job not loaded in the tree).
+            text += f" of job {scope.id}"
+        self.status_label.setText(text)
         if not self.table.currentIndex().isValid() and self.model.rowCount():
             # Keyboard users land on the first row, ready for the arrow keys.
             self.table.selectionModel().setCurrentIndex(
