@@ -14,7 +14,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QDeadlineTimer, QItemSelectionModel, QSettings, Qt  # noqa: E402
+from PySide6.QtCore import QDeadlineTimer, QItemSelectionModel, QSettings  # noqa: E402
 from keyring.backends import null  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
@@ -22,7 +22,6 @@ from artifact_browser.api import connect  # noqa: E402
 from artifact_browser.core.credentials import CredentialStore  # noqa: E402
 from artifact_browser.core.profiles import ProfileStore  # noqa: E402
 from artifact_browser.devserver import start_seeded_server  # noqa: E402
-from artifact_browser.qt.artifact_table_model import Role  # noqa: E402
 from artifact_browser.qt.main_window import MainWindow  # noqa: E402
 from artifact_browser.qt.settings import Settings  # noqa: E402
 from artifact_browser.qt.sign_in_dialog import SignInDialog  # noqa: E402

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QHBoxLayout, QSplitter, QTableView, QTreeView, QVB
 from artifact_browser.api import DioptraClient
 from artifact_browser.qt.artifact_pager import ArtifactPager, PageInfo, Scope
 from artifact_browser.qt.artifact_table_model import SERVER_SORT_KEYS, ArtifactTableModel, Column
-from artifact_browser.qt.group_job_tree_model import GroupJobTreeModel, ItemKind, TreeRole
+from artifact_browser.qt.group_job_tree_model import GroupJobTreeModel, TreeRole
 from artifact_browser.qt.pager_bar import PagerBar
 from artifact_browser.qt.search_box import SearchBox
 

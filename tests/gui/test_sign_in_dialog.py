@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import http.server
-import json
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +16,7 @@ from PySide6.QtWidgets import QLineEdit, QMessageBox
 from artifact_browser.core.credentials import CredentialStore
 from artifact_browser.core.profiles import ProfileStore, ServerProfile
 from artifact_browser.qt.sign_in_dialog import SignInDialog
+from https_stub import https_stub
 from memory_keyring import MemoryKeyring, memory_keyring, no_keyring_backend  # noqa: F401 - fixtures
 
 SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "screenshots"
@@ -306,33 +304,8 @@ def test_a_ca_bundle_that_is_not_pem_is_said_inline(qtbot, memory_keyring, make_
 
 @pytest.fixture
 def tls_dioptra() -> Iterator[tuple[str, object]]:
-    """An HTTPS stand-in for Dioptra's login whose certificate comes from a throwaway CA."""
-    import trustme
-
-    ca = trustme.CA()
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server's name
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            body = json.dumps({"username": "alice", "status": "Login successful"}).encode()
-            self.send_response(200 if self.path == "/api/v1/auth/login" else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"https://127.0.0.1:{server.server_port}", ca
-    server.shutdown()
-    server.server_close()
+    with https_stub() as served:
+        yield served
 
 
 def test_an_untrusted_certificate_is_said_and_a_ca_bundle_fixes_it(

@@ -26,6 +26,7 @@ from artifact_browser.api import (
 )
 from artifact_browser.api.client import DioptraClient
 from artifact_browser.api.session import USER_AGENT, Session, normalize_address
+from https_stub import https_stub
 
 ADDRESS = "http://127.0.0.1:5000"
 SECRET = "S3cr3t-Pa55-xyzzy"
@@ -577,41 +578,13 @@ def test_snapshots_are_listed_without_sort_by(listing) -> None:
 
 @pytest.fixture
 def tls_server():
-    """An HTTPS server on 127.0.0.1 whose certificate comes from a throwaway CA."""
-    import http.server
-    import ssl
-    import threading
-
-    import trustme
-
-    ca = trustme.CA()
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's name
-            body = b'{"id": 1, "username": "alice", "groups": []}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server, ca
-    server.shutdown()
-    server.server_close()
+    with https_stub() as served:
+        yield served
 
 
 def test_an_unknown_certificate_authority_is_a_tls_error(tls_server):
-    server, _ = tls_server
-    with connect(f"https://127.0.0.1:{server.server_port}") as client:
+    url, _ = tls_server
+    with connect(url) as client:
         with pytest.raises(TLSVerificationError) as raised:
             client.users.current()
     assert "certificate" in raised.value.message and "_ssl.c" not in raised.value.message
@@ -619,8 +592,8 @@ def test_an_unknown_certificate_authority_is_a_tls_error(tls_server):
 
 
 def test_a_ca_bundle_makes_the_server_trusted(tls_server, tmp_path):
-    server, ca = tls_server
+    url, ca = tls_server
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
-    with connect(f"https://127.0.0.1:{server.server_port}", verify=str(bundle)) as client:
+    with connect(url, verify=str(bundle)) as client:
         assert client.users.current().username == "alice"
