@@ -217,8 +217,10 @@ class MainWindow(QMainWindow):
         settings.restore_splitter("side", self.side_splitter)
         settings.restore_header("artifacts", self.table.horizontalHeader())
         order = settings.sort_order()
-        search = settings.last_search()
-        self.search.set_text(search)
+        # The box gets back what the user typed; the pager the query that text stands for
+        # ("" if it no longer passes the check).
+        self.search.set_text(settings.last_search())
+        search = self.search.last_query
         self.pager.restore(
             ArtifactQuery(page_size=settings.page_size(), sort_key=order.key, descending=order.descending, search=search)
         )
@@ -237,7 +239,8 @@ class MainWindow(QMainWindow):
         query = self.pager.query
         settings.set_page_size(query.page_size)
         settings.set_sort_order(SortOrder(query.sort_key, query.descending))
-        settings.set_last_search(query.search)
+        # The text as typed, not the query built from it: plain words would come back quoted.
+        settings.set_last_search(self.search.text)
         settings.sync()
 
     # -- actions ------------------------------------------------------------------------
@@ -267,8 +270,11 @@ class MainWindow(QMainWindow):
         artifact = self._current_artifact()
         if artifact is None:
             return
-        self._side_timer.stop()
-        self._show_current_in_side_panels()
+        if self._side_timer.isActive() or self.details.artifact != artifact:
+            # Only when the panels do not show it yet: showing it again would fetch the
+            # listing anew and lose the file the user chose in the tree.
+            self._side_timer.stop()
+            self._show_current_in_side_panels()
         (self.files.tree if artifact.is_dir else self.preview).setFocus()
 
     def show_job(self, job_id: int) -> None:
@@ -335,6 +341,7 @@ class MainWindow(QMainWindow):
 
     def _show_table_menu(self, position) -> None:
         menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # one menu per right click, not one more child each time
         for action in (self.copy_id_action, self.copy_uri_action, self.copy_link_action):
             menu.addAction(action)
         menu.addSeparator()
