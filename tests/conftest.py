@@ -79,7 +79,7 @@ def client(dioptra: Dioptra) -> Iterator[DioptraClient]:
 
 @pytest.fixture(autouse=True)
 def isolated_desktop_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep every test away from the user's settings, and make modal error dialogs fail tests.
+    """Keep every test away from the user's settings and files, and make modal error dialogs fail tests.
 
     QSettings caches its folders at first use, so the path is set before each test.
     """
@@ -89,4 +89,7 @@ def isolated_desktop_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch
 
     folder = tmp_path_factory.mktemp("settings")
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    # Profiles (config) and the transfer history (data) go through platformdirs.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(folder / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(folder / "data"))
     monkeypatch.setattr(error_dialog, "MODAL_DIALOGS_ENABLED", False)

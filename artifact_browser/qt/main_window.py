@@ -13,6 +13,7 @@ from PySide6.QtCore import QItemSelectionModel, QLocale, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDockWidget,
     QHeaderView,
     QLabel,
     QMainWindow,
@@ -25,9 +26,11 @@ from PySide6.QtWidgets import (
 )
 
 from artifact_browser.api import Artifact, DioptraClient
+from artifact_browser.core.transfers import TransferHistory, TransferManager
 from artifact_browser.qt.artifact_pager import ArtifactPager, ArtifactQuery, PageInfo, Scope, ScopeKind
 from artifact_browser.qt.artifact_table_model import ArtifactTableModel, Column, Role
 from artifact_browser.qt.details_pane import DetailsPane, full_file_url
+from artifact_browser.qt.download_dialog import DownloadDialog
 from artifact_browser.qt.error_dialog import show_unexpected_error
 from artifact_browser.qt.file_tree_view import FileTreeView
 from artifact_browser.qt.group_job_tree_model import GroupJobTreeModel
@@ -35,6 +38,7 @@ from artifact_browser.qt.pager_bar import PagerBar
 from artifact_browser.qt.preview_pane import PreviewPane
 from artifact_browser.qt.search_box import SearchBox
 from artifact_browser.qt.settings import Settings, SortOrder
+from artifact_browser.qt.transfer_panel import TransferPanel
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +77,7 @@ class MainWindow(QMainWindow):
             self.main_splitter.setStretchFactor(self.main_splitter.indexOf(widget), stretch)
         self.main_splitter.setSizes([300, 800, 400])
         self.setCentralWidget(self.main_splitter)
+        self._build_transfers()
 
         # A label rather than showMessage(): menu status tips clear the message on hover,
         # but only hide a label for as long as they are shown.
@@ -149,6 +154,21 @@ class MainWindow(QMainWindow):
         self._side_timer.setInterval(_SIDE_PANEL_DELAY_MS)
         self._side_timer.timeout.connect(self._show_current_in_side_panels)
 
+    def _build_transfers(self) -> None:
+        history = TransferHistory()
+        self.transfers = TransferManager(
+            self._client, max_parallel=self.settings.max_parallel_transfers(), history=history
+        )
+        self.transfer_panel = TransferPanel(self.transfers, self, settings=self.settings)
+        if history.warning:
+            self.transfer_panel.set_warning(history.warning)
+        self.transfers_dock = QDockWidget("Transfers", self)
+        self.transfers_dock.setObjectName("transfersDock")  # so saveState() keeps its place
+        self.transfers_dock.setWidget(self.transfer_panel)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.transfers_dock)
+        if not self.transfers.transfers():
+            self.transfers_dock.hide()  # shown with the first download
+
     def _build_actions(self) -> None:
         self.refresh_action = _action(self, "&Refresh", self.refresh, "Load the artifacts and groups again from the server")
         self.refresh_action.setShortcuts(_refresh_shortcuts())
@@ -159,16 +179,21 @@ class MainWindow(QMainWindow):
         self.copy_link_action = _action(self, "Copy &link", self.copy_links, "Copy the download links of the selected artifacts")
         self.copy_link_action.setShortcut(QKeySequence("Ctrl+Alt+C"))
         self.open_details_action = _action(self, "Open &details", self.open_details, "Show the files or the preview of the artifact")
+        self.download_action = _action(self, "&Download…", self.download_selected, "Download the selected artifacts")
+        self.download_action.setShortcut(QKeySequence.StandardKey.Save)
         for action in (self.copy_id_action, self.copy_uri_action, self.copy_link_action, self.open_details_action):
             # Shortcuts of the table's own, so Ctrl+C in the search box still copies text.
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.table.addAction(action)
         self.addAction(self.refresh_action)
+        self.addAction(self.download_action)
         self.addAction(self.search.focus_action)
         quit_action = _action(self, "&Quit", self.close, "Close the window")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
 
         file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.download_action)
+        file_menu.addSeparator()
         file_menu.addAction(quit_action)
         edit_menu = self.menuBar().addMenu("&Edit")
         for action in (self.copy_id_action, self.copy_uri_action, self.copy_link_action):
@@ -178,6 +203,7 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(self.refresh_action)
         view_menu.addAction(self.open_details_action)
+        view_menu.addAction(self.transfers_dock.toggleViewAction())
         go_menu = self.menuBar().addMenu("&Go")
         for action in (
             self.pager_bar.first_action,
@@ -277,6 +303,30 @@ class MainWindow(QMainWindow):
             self._show_current_in_side_panels()
         (self.files.tree if artifact.is_dir else self.preview).setFocus()
 
+    def download_selected(self) -> None:
+        """Ask where and how to download the selected artifacts, then queue the transfers.
+
+        With the file tree focused, the file or folder chosen there is preselected.
+        """
+        artifacts = self.selected_artifacts()
+        if not artifacts:
+            self.status_label.setText("Select the artifacts to download first.")
+            return
+        preselected = None
+        if self.files.isVisible() and self.files.tree.hasFocus() and self.files.current_file() is not None:
+            preselected = self.files.current_file().relative_path
+        dialog = DownloadDialog(self._client, artifacts, self.settings, self, preselected_path=preselected)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._queue_downloads(dialog.requests()))
+        dialog.open()
+
+    def _queue_downloads(self, requests) -> None:
+        for request in requests:
+            self.transfers.submit(request)
+        if requests:
+            self.transfers_dock.show()
+            self.status_label.setText(f"Queued {len(requests)} download{'s' if len(requests) > 1 else ''}.")
+
     def show_job(self, job_id: int) -> None:
         """Show a job's artifacts, selecting the job in the tree when it is listed there."""
         index = self.tree_model.index_for_job(job_id)
@@ -345,6 +395,7 @@ class MainWindow(QMainWindow):
         for action in (self.copy_id_action, self.copy_uri_action, self.copy_link_action):
             menu.addAction(action)
         menu.addSeparator()
+        menu.addAction(self.download_action)
         menu.addAction(self.open_details_action)
         menu.addAction(self.refresh_action)
         menu.popup(self.table.viewport().mapToGlobal(position))
@@ -359,6 +410,9 @@ class MainWindow(QMainWindow):
         self._save_settings()
         # Answers that arrive after the window is gone have nowhere to go.
         self.pager.cancel()
+        # Running transfers stop and are kept in the history as interrupted, ready to retry.
+        self.transfers.shutdown(wait=True)
+        self.transfer_panel.model.detach()
         super().closeEvent(event)
 
 

@@ -39,6 +39,16 @@ _SORT_KEY = "table/sortKey"
 _SORT_DESCENDING = "table/sortDescending"
 _LAST_SEARCH = "table/lastSearch"
 _LAST_PROFILE = "session/lastProfile"
+_LAST_DOWNLOAD_FOLDER = "downloads/lastFolder"
+_LAST_DOWNLOAD_FORMAT = "downloads/lastFormat"
+_MAX_PARALLEL_TRANSFERS = "downloads/maxParallel"
+
+DOWNLOAD_FORMATS = ("tar_gz", "zip", "extract")
+"""How a folder can be downloaded (the values of ``core.transfers.TransferKind`` for folders)."""
+DEFAULT_DOWNLOAD_FORMAT = "tar_gz"
+MIN_PARALLEL_TRANSFERS = 1
+MAX_PARALLEL_TRANSFERS = 8
+DEFAULT_PARALLEL_TRANSFERS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +235,55 @@ class Settings:
             self._q.setValue(_LAST_PROFILE, name)
         else:
             self._q.remove(_LAST_PROFILE)
+
+    # -- downloads ----------------------------------------------------------------------
+
+    def last_download_folder(self) -> str | None:
+        """The folder the last download went to (it may no longer exist), or None."""
+        value = self._q.value(_LAST_DOWNLOAD_FOLDER)
+        return value if isinstance(value, str) and value.strip() else None
+
+    def set_last_download_folder(self, folder: str | None) -> None:
+        """Remember ``folder`` as the next download's default (None forgets it)."""
+        if folder:
+            self._q.setValue(_LAST_DOWNLOAD_FOLDER, str(folder))
+        else:
+            self._q.remove(_LAST_DOWNLOAD_FOLDER)
+
+    def last_download_format(self) -> str:
+        """How folders were downloaded last: one of :data:`DOWNLOAD_FORMATS` (tar.gz by default)."""
+        value = self._q.value(_LAST_DOWNLOAD_FORMAT)
+        return value if isinstance(value, str) and value in DOWNLOAD_FORMATS else DEFAULT_DOWNLOAD_FORMAT
+
+    def set_last_download_format(self, fmt: str) -> None:
+        """Remember ``fmt`` for the next folder download.
+
+        Raises:
+            ValueError: ``fmt`` is not one of :data:`DOWNLOAD_FORMATS`.
+        """
+        fmt = str(fmt)
+        if fmt not in DOWNLOAD_FORMATS:
+            raise ValueError(f"a download format must be one of {', '.join(DOWNLOAD_FORMATS)}, not {fmt!r}")
+        self._q.setValue(_LAST_DOWNLOAD_FORMAT, fmt)
+
+    def max_parallel_transfers(self) -> int:
+        """How many transfers may run at once, between the MIN and MAX constants (2 by default)."""
+        value = _as_int(self._q.value(_MAX_PARALLEL_TRANSFERS))
+        if value is None or not MIN_PARALLEL_TRANSFERS <= value <= MAX_PARALLEL_TRANSFERS:
+            return DEFAULT_PARALLEL_TRANSFERS
+        return value
+
+    def set_max_parallel_transfers(self, count: int) -> None:
+        """Remember how many transfers may run at once.
+
+        Raises:
+            ValueError: ``count`` is outside the range the program offers.
+        """
+        if isinstance(count, bool) or not MIN_PARALLEL_TRANSFERS <= int(count) <= MAX_PARALLEL_TRANSFERS:
+            raise ValueError(
+                f"at most {MIN_PARALLEL_TRANSFERS} to {MAX_PARALLEL_TRANSFERS} transfers can run at once, not {count}"
+            )
+        self._q.setValue(_MAX_PARALLEL_TRANSFERS, int(count))
 
     # -- internals ----------------------------------------------------------------------
 

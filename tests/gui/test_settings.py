@@ -209,3 +209,35 @@ def test_the_default_file_is_the_users_ini_file() -> None:
     assert settings.qsettings.format() == QSettings.Format.IniFormat
     assert settings.qsettings.organizationName() == "artifact-browser"
     assert settings.qsettings.applicationName() == "artifact-browser"
+
+
+def test_download_choices_round_trip(ini: Path) -> None:
+    from artifact_browser.qt.settings import DEFAULT_DOWNLOAD_FORMAT, DEFAULT_PARALLEL_TRANSFERS
+
+    settings = fresh(ini)
+    assert settings.last_download_folder() is None
+    assert settings.last_download_format() == DEFAULT_DOWNLOAD_FORMAT == "tar_gz"
+    assert settings.max_parallel_transfers() == DEFAULT_PARALLEL_TRANSFERS == 2
+    settings.set_last_download_folder("/data/Ergebnisse – déjà vu")
+    settings.set_last_download_format("extract")
+    settings.set_max_parallel_transfers(5)
+    again = written(ini, settings)
+    assert again.last_download_folder() == "/data/Ergebnisse – déjà vu"
+    assert again.last_download_format() == "extract"
+    assert again.max_parallel_transfers() == 5
+
+    again.set_last_download_folder(None)
+    assert written(ini, again).last_download_folder() is None
+
+
+def test_invalid_download_choices_are_refused_and_damaged_ones_fall_back(ini: Path) -> None:
+    settings = fresh(ini)
+    with pytest.raises(ValueError, match="tar_gz, zip, extract"):
+        settings.set_last_download_format("rar")
+    with pytest.raises(ValueError, match="transfers can run at once"):
+        settings.set_max_parallel_transfers(0)
+    ini.write_text("[downloads]\nlastFormat=rar\nmaxParallel=99\nlastFolder=\n", encoding="utf-8")
+    damaged = fresh(ini)
+    assert damaged.last_download_format() == "tar_gz"
+    assert damaged.max_parallel_transfers() == 2
+    assert damaged.last_download_folder() is None

@@ -25,6 +25,8 @@ from artifact_browser.qt.artifact_table_model import Column
 from artifact_browser.qt.details_pane import Field, full_file_url
 from artifact_browser.qt.file_tree_model import Role as FileRole
 from artifact_browser.qt.group_job_tree_model import ItemKind
+from artifact_browser.core.transfers import TransferState
+from artifact_browser.qt.download_dialog import DownloadDialog
 from artifact_browser.qt.main_window import LOADING, MainWindow
 from artifact_browser.qt.preview_pane import Page
 from artifact_browser.qt.search_box import query_for
@@ -557,3 +559,29 @@ def test_an_expired_session_is_renewed_without_the_user_noticing(
     # It really was renewed (not merely still valid), and said so only in the log.
     assert any("Session expired; signing in again as bob" in r.getMessage() for r in caplog.records)
     assert window.search.error_label.isHidden()
+
+
+# -- downloads from the window ---------------------------------------------------------
+
+
+def test_ctrl_s_downloads_the_selected_file_into_the_chosen_folder(
+    qtbot, window: MainWindow, manifest: SeedManifest, tmp_path: Path
+) -> None:
+    info = max((a for a in seeded_in_table(window, manifest) if not a.is_dir), key=lambda a: a.size or 0)
+    click_row(qtbot, window, row_of(window, info.id))
+    assert not window.transfers_dock.isVisible()
+    qtbot.keyClick(window.table, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.findChild(DownloadDialog) is not None, timeout=TIMEOUT_MS)
+    dialog = window.findChild(DownloadDialog)
+    qtbot.waitUntil(lambda: dialog.is_ready, timeout=TIMEOUT_MS)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    dialog.folder_edit.setText(str(downloads))
+    dialog.download_button.click()
+
+    target = downloads / dialog.name_edit.text()
+    qtbot.waitUntil(lambda: window.transfers_dock.isVisible() and target.exists(), timeout=TIMEOUT_MS)
+    assert target.stat().st_size == info.size
+    (transfer,) = window.transfers.transfers()
+    qtbot.waitUntil(lambda: window.transfers.get(transfer.id).state == TransferState.DONE, timeout=TIMEOUT_MS)
+    assert [p.name for p in downloads.iterdir()] == [target.name]  # no .part left behind
