@@ -22,13 +22,11 @@ from __future__ import annotations
 
 import socket
 import threading
-from types import TracebackType
-from urllib.parse import urlsplit
 
-_CHUNK = 65536
+from proxy import CHUNK, ForwardingProxy
 
 
-class FaultProxy:
+class FaultProxy(ForwardingProxy):
     """Forward connections to ``target``, holding or dropping responses past a byte count.
 
     Args:
@@ -42,116 +40,44 @@ class FaultProxy:
     """
 
     def __init__(self, target: str, *, hold_after: int | None = None, drop_after: int | None = None) -> None:
-        parts = urlsplit(target)
-        if not parts.hostname or not parts.port:
-            raise ValueError(f"the target needs a host and a port: {target!r}")
-        self._target = (parts.hostname, parts.port)
+        super().__init__(target)
         self.hold_after = hold_after
         self.drop_after = drop_after
         self.holding = threading.Event()
         self.dropped = threading.Event()
         self._released = threading.Event()
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()
-        self._sockets: set[socket.socket] = set()
-        self._threads: list[threading.Thread] = []
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port: int = self._listener.getsockname()[1]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def release(self) -> None:
         """Let held connections go on (and stop holding new ones)."""
         self.hold_after = None
         self._released.set()
 
-    def start(self) -> FaultProxy:
-        self._spawn(self._accept_loop)
-        return self
-
     def stop(self) -> None:
-        self._stopping.set()
-        self._released.set()
-        # shutdown() wakes a thread blocked in accept(); close() alone does not on Linux.
-        _close(self._listener)
-        with self._lock:
-            sockets = list(self._sockets)
-        for sock in sockets:
-            _close(sock)
-        for thread in list(self._threads):
-            thread.join(timeout=10)
+        self._released.set()  # a held pump must not outlive the proxy
+        super().stop()
 
-    def __enter__(self) -> FaultProxy:
-        return self.start()
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()
-
-    def _spawn(self, target, *args) -> None:  # noqa: ANN001 - a thread body
-        thread = threading.Thread(target=target, args=args, name="fault-proxy", daemon=True)
-        self._threads.append(thread)
-        thread.start()
-
-    def _track(self, sock: socket.socket) -> socket.socket:
-        with self._lock:
-            self._sockets.add(sock)
-        return sock
-
-    def _accept_loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            self._track(client)
-            try:
-                upstream = self._track(socket.create_connection(self._target, timeout=10))
-            except OSError:
-                _close(client)
-                continue
-            upstream.settimeout(None)
-            # Set once the client asks for /contents on this connection: only downloads get faults.
-            download = threading.Event()
-            self._spawn(self._pump, client, upstream, False, download)
-            self._spawn(self._pump, upstream, client, True, download)
+    def _connection_state(self) -> threading.Event:
+        # Set once the client asks for /contents on this connection: only downloads get faults.
+        return threading.Event()
 
     def _pump(self, source: socket.socket, sink: socket.socket, is_response: bool, download: threading.Event) -> None:
         sent = 0
-        try:
-            while True:
-                data = source.recv(_CHUNK)
-                if not data:
-                    break
-                if not is_response and b"/contents" in data:
-                    download.set()
-                if is_response and download.is_set():
-                    if self.drop_after is not None and sent + len(data) >= self.drop_after:
-                        sink.sendall(data[: max(0, self.drop_after - sent)])
-                        self.dropped.set()
-                        break
-                    hold = self.hold_after
-                    if hold is not None and sent + len(data) >= hold:
-                        sink.sendall(data[: max(0, hold - sent)])
-                        data = data[max(0, hold - sent) :]
-                        sent = hold
-                        self.holding.set()
-                        self._released.wait()
-                        if self._stopping.is_set():
-                            break
-                    sent += len(data)
-                sink.sendall(data)
-        except OSError:
-            pass  # either side closed: the other pump ends too
-        finally:
-            _close(sink)
-            _close(source)
-
-
-def _close(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    sock.close()
+        while data := source.recv(CHUNK):
+            if not is_response and b"/contents" in data:
+                download.set()
+            if is_response and download.is_set():
+                if self.drop_after is not None and sent + len(data) >= self.drop_after:
+                    sink.sendall(data[: max(0, self.drop_after - sent)])
+                    self.dropped.set()
+                    return
+                hold = self.hold_after
+                if hold is not None and sent + len(data) >= hold:
+                    sink.sendall(data[: max(0, hold - sent)])
+                    data = data[max(0, hold - sent) :]
+                    sent = hold
+                    self.holding.set()
+                    self._released.wait()
+                    if self._stopping.is_set():
+                        return
+                sent += len(data)
+            sink.sendall(data)
