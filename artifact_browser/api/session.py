@@ -44,7 +44,9 @@ def normalize_address(address: str) -> str:
     ``localhost:5000``, ``http://localhost:5000/``, ``http://localhost:5000/api/v1``
     all become ``http://127.0.0.1:5000``: the API prefix is added by the session,
     and ``localhost`` is pinned to IPv4 because a host that flips between ``::1``
-    and ``127.0.0.1`` breaks Dioptra's session protection.
+    and ``127.0.0.1`` breaks Dioptra's session protection. Without a scheme, a
+    host other than this machine gets ``https://``: the password must not cross a
+    network in clear text unless the user typed ``http://`` on purpose.
 
     Raises:
         ValueError: the text is not an http(s) URL with a host.
@@ -53,7 +55,7 @@ def normalize_address(address: str) -> str:
     if not text:
         raise ValueError("The server address is empty.")
     if "://" not in text:
-        text = "http://" + text
+        text = _default_scheme(text) + "://" + text
     parts = urlsplit(text)
     # Credentials typed into a URL are dropped, and never repeated in a message.
     netloc = parts.netloc.rsplit("@", 1)[-1].lower()
@@ -72,6 +74,12 @@ def normalize_address(address: str) -> str:
     if path.endswith(API_PREFIX):
         path = path[: -len(API_PREFIX)]
     return urlunsplit((parts.scheme, netloc, path, "", ""))
+
+
+def _default_scheme(text: str) -> str:
+    host = urlsplit("//" + text).hostname or ""
+    loopback = host == "localhost" or host == "::1" or host.startswith("127.")
+    return "http" if loopback else "https"
 
 
 class Session:

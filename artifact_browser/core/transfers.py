@@ -53,6 +53,7 @@ from artifact_browser.api.errors import (
     TLSVerificationError,
 )
 from artifact_browser.core.archive import UnsafeArchiveError, extract_safely, verify_against_listing
+from artifact_browser.core.filenames import numbered_path
 
 if TYPE_CHECKING:
     from artifact_browser.api.client import DioptraClient
@@ -349,12 +350,18 @@ class _Job:
     """The manager's bookkeeping for one transfer (the public part is ``transfer``)."""
 
     transfer: Transfer
+    # Whether the user chose to replace something already there when they asked.
+    replaces_existing: bool = False
     token: CancelToken | None = None
     thread: threading.Thread | None = None
     # Bumped each time the transfer starts, so a worker of an earlier attempt cannot report.
     generation: int = 0
     samples: deque[tuple[float, int]] = field(default_factory=deque)
     last_report: float = 0.0
+
+
+class DestinationBusyError(ValueError):
+    """Another queued or running transfer writes to the same place."""
 
 
 class TransferManager:
@@ -405,6 +412,8 @@ class TransferManager:
             The transfer's id.
 
         Raises:
+            DestinationBusyError: another queued or running transfer writes there
+                (two writers would replace each other's partial file).
             RuntimeError: the manager was shut down.
         """
         if not isinstance(request, TransferRequest):
@@ -412,12 +421,13 @@ class TransferManager:
         with self._lock:
             if self._closed:
                 raise RuntimeError("The transfer manager was shut down.")
+            self._check_destination_free(request.destination)
             transfer_id = self._next_id
             self._next_id += 1
             transfer = Transfer(
                 id=transfer_id, request=request, state=TransferState.QUEUED, total=request.expected_size, created_at=time.time()
             )
-            self._jobs[transfer_id] = _Job(transfer)
+            self._jobs[transfer_id] = _Job(transfer, replaces_existing=request.destination.exists())
             self._changed(transfer)
             self._start_queued()
         self._deliver()
@@ -448,10 +458,14 @@ class TransferManager:
         """Queue a FAILED or CANCELLED transfer again, same id, from byte 0.
 
         Any ``.part`` left by an earlier attempt (or a killed run) is removed first.
+        If something appeared at the destination since the transfer was asked for
+        (and the user had not chosen to replace what was there), the retry keeps
+        both: it writes to a numbered name instead.
 
         Raises:
             KeyError: no transfer has this id.
             ValueError: the transfer is queued, running or done.
+            DestinationBusyError: another queued or running transfer writes there.
             RuntimeError: the manager was shut down.
         """
         with self._lock:
@@ -460,9 +474,14 @@ class TransferManager:
             job = self._job(transfer_id)
             if job.transfer.state not in (TransferState.FAILED, TransferState.CANCELLED):
                 raise ValueError(f"Transfer {transfer_id} is {job.transfer.state.value}; only failed or cancelled ones can be retried.")
-            _remove_leftovers(job.transfer.request.destination)
+            request = job.transfer.request
+            self._check_destination_free(request.destination, ignore=transfer_id)
+            _remove_leftovers(request.destination)
+            if request.destination.exists() and not job.replaces_existing:
+                request = replace(request, destination=numbered_path(request.destination))
             job.transfer = replace(
                 job.transfer,
+                request=request,
                 state=TransferState.QUEUED,
                 bytes_done=0,
                 total=job.transfer.request.expected_size,
@@ -475,6 +494,15 @@ class TransferManager:
             self._changed(job.transfer)
             self._start_queued()
         self._deliver()
+
+    def _check_destination_free(self, destination: Path, ignore: int | None = None) -> None:
+        """Raise if another live transfer writes to ``destination`` (call with the lock held)."""
+        for job in self._jobs.values():
+            live = job.transfer.state in (TransferState.QUEUED, TransferState.RUNNING)
+            if live and job.transfer.id != ignore and job.transfer.request.destination == destination:
+                raise DestinationBusyError(
+                    f"{destination} is already being downloaded; wait for that transfer or choose another name."
+                )
 
     def remove(self, transfer_id: int) -> None:
         """Forget a transfer that is not running (its downloaded file stays on disk).

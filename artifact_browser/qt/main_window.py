@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from artifact_browser.api import Artifact, DioptraClient
-from artifact_browser.core.transfers import TransferHistory, TransferManager
+from artifact_browser.core.transfers import DestinationBusyError, TransferHistory, TransferManager
 from artifact_browser.qt.artifact_pager import ArtifactPager, ArtifactQuery, PageInfo, Scope, ScopeKind
 from artifact_browser.qt.artifact_table_model import ArtifactTableModel, Column, Role
 from artifact_browser.qt.details_pane import DetailsPane, full_file_url
@@ -321,11 +321,17 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def _queue_downloads(self, requests) -> None:
+        queued, refused = 0, []
         for request in requests:
-            self.transfers.submit(request)
-        if requests:
+            try:
+                self.transfers.submit(request)
+                queued += 1
+            except DestinationBusyError as exc:
+                refused.append(str(exc))
+        if queued:
             self.transfers_dock.show()
-            self.status_label.setText(f"Queued {len(requests)} download{'s' if len(requests) > 1 else ''}.")
+        message = f"Queued {queued} download{'s' if queued != 1 else ''}." if queued else ""
+        self.status_label.setText(" ".join([message, *refused]).strip())
 
     def show_job(self, job_id: int) -> None:
         """Show a job's artifacts, selecting the job in the tree when it is listed there."""

@@ -302,7 +302,10 @@ class TransferPanel(QWidget):
 
     def retry_selected(self) -> None:
         for transfer in self._applicable("retry"):
-            self._manager.retry(transfer.id)
+            try:
+                self._manager.retry(transfer.id)
+            except (KeyError, ValueError, RuntimeError) as exc:  # busy destination, or it changed meanwhile
+                self._say(f"Could not retry {transfer.request.name}: {exc}")
         self.model.refresh()
 
     def remove_selected(self) -> None:

@@ -502,13 +502,13 @@ def test_profiles_can_be_added_edited_and_removed(
 
     # Edit: choose Lab, rename it and turn off TLS checks.
     dialog.profile_combo.setCurrentIndex(0)
-    assert dialog.url_edit.text() == "http://lab.example.org:5000"
+    assert dialog.url_edit.text() == "https://lab.example.org:5000"  # no scheme typed: HTTPS for another host
     type_into(qtbot, dialog.name_edit, "Old lab")
     dialog.verify_check.setChecked(False)
     assert not dialog.ca_bundle_edit.isEnabled()
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert ProfileStore(profiles_path).profiles == [
-        ServerProfile("Old lab", "http://lab.example.org:5000", "alice", verify_tls=False),
+        ServerProfile("Old lab", "https://lab.example.org:5000", "alice", verify_tls=False),
         ServerProfile("Production", "https://dioptra.example.org", "bob"),
     ]
 

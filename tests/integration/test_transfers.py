@@ -19,6 +19,7 @@ from fault_proxy import FaultProxy
 from artifact_browser.api import connect
 from artifact_browser.core.filenames import ConflictPolicy, resolve_conflict, safe_file_name
 from artifact_browser.core.transfers import (
+    DestinationBusyError,
     INTERRUPTED,
     Transfer,
     TransferHistory,
@@ -580,3 +581,36 @@ def test_a_damaged_history_is_set_aside_with_a_warning(client, tmp_path):
         assert not path.exists()
     finally:
         manager.shutdown()
+
+
+# -- two writers, and a retry after the place was taken --------------------------------------
+
+
+def test_a_second_live_transfer_to_the_same_place_is_refused(dioptra, tmp_path):
+    info = big_file(dioptra.manifest)
+    destination = tmp_path / info.name
+    with through_proxy(dioptra, hold_after=MIB) as (proxy, manager, recorder):
+        first = manager.submit(file_request(info, destination))
+        assert proxy.holding.wait(WAIT)
+        # Two writers would replace each other's partial file under one final name.
+        with pytest.raises(DestinationBusyError):
+            manager.submit(file_request(info, destination))
+        proxy.release()
+        assert recorder.wait_final(first)[first].state is TransferState.DONE
+    assert destination.stat().st_size == info.size
+
+
+def test_a_retry_keeps_a_file_that_appeared_meanwhile(dioptra, tmp_path):
+    info = big_file(dioptra.manifest)
+    destination = tmp_path / info.name
+    with through_proxy(dioptra, drop_after=MIB) as (proxy, manager, recorder):
+        transfer_id = manager.submit(file_request(info, destination))
+        assert recorder.wait_final(transfer_id)[transfer_id].state is TransferState.FAILED
+        destination.write_bytes(b"another download took this name")
+        proxy.drop_after = None
+        retried = Recorder(manager)  # only the retry's events
+        manager.retry(transfer_id)
+        done = retried.wait_final(transfer_id)[transfer_id]
+    assert done.state is TransferState.DONE, done.error
+    assert destination.read_bytes() == b"another download took this name"
+    assert done.result != destination and done.result.stat().st_size == info.size

@@ -102,7 +102,10 @@ def _login_ok(request: httpx.Request, cookie: str = "s1") -> httpx.Response:
     ("typed", "expected"),
     [
         ("127.0.0.1:5000", "http://127.0.0.1:5000"),
-        ("  dioptra.example.org:5000  ", "http://dioptra.example.org:5000"),
+        # Only this machine is reached over plain HTTP unless the user says so.
+        ("  dioptra.example.org:5000  ", "https://dioptra.example.org:5000"),
+        ("dioptra.example.org", "https://dioptra.example.org"),
+        ("[::1]:5000", "http://[::1]:5000"),
         ("http://127.0.0.1:5000/", "http://127.0.0.1:5000"),
         ("http://127.0.0.1:5000/api/v1", "http://127.0.0.1:5000"),
         ("http://127.0.0.1:5000/api/v1/", "http://127.0.0.1:5000"),
