@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from bench import download, gui_file_tree, gui_window, parse_page, transfers
+from bench import download, gui_file_tree, gui_transfers, gui_window, parse_page, transfers
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size-mib", type=int, default=512, help="size of the downloaded file artifact")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each client, interleaved")
-    parser.add_argument("--only", choices=["parse", "download", "file-tree", "window", "transfers"], help="run one benchmark")
+    parser.add_argument("--only", choices=["parse", "download", "file-tree", "window", "gui-transfers", "transfers"], help="run one benchmark")
     args = parser.parse_args()
     if args.only in (None, "parse"):
         parse_page.main()
@@ -19,6 +19,8 @@ def main() -> None:
         gui_file_tree.main()
     if args.only in (None, "window"):
         gui_window.main()
+    if args.only in (None, "gui-transfers"):
+        gui_transfers.main()
     if args.only in (None, "download"):
         download.main(size_mib=args.size_mib, repeat=args.repeat)
     if args.only in (None, "transfers"):
