@@ -250,6 +250,9 @@ class ProfileStore:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 json.dump(data, out, indent=2)
                 out.write("\n")
+                # On disk before the rename: a crash must not leave an empty profiles file.
+                out.flush()
+                os.fsync(out.fileno())
             os.replace(temp, self.path)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
