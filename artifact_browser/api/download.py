@@ -103,7 +103,7 @@ def save_stream(
                 while count := body.readinto(buffer):
                     if cancel is not None and cancel.cancelled:
                         break
-                    _write_all(fd, view[:count])
+                    write_all(fd, view[:count])
                     received += count
                     if progress is not None:
                         progress(received, expected_size)
@@ -130,7 +130,8 @@ def save_stream(
     return destination
 
 
-def _write_all(fd: int, data: memoryview) -> None:
+def write_all(fd: int, data: memoryview) -> None:
+    """Write all of ``data``: os.write may take less than it is given."""
     while data:
         written = os.write(fd, data)
         data = data[written:]

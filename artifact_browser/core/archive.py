@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO
 
 from artifact_browser.api.cancel import CancelToken, DownloadCancelled
+from artifact_browser.api.download import write_all
 
 _COPY_BUFFER = 1 << 20
 # Members up to this size are read whole and written by a pool of threads.
@@ -346,7 +347,7 @@ def _write_bytes(target: Path, data: bytes, mtime: float | None) -> bool:
     """A writer thread's job: one small file. Returns whether it was created."""
     fd, created = _open_target(target)
     try:
-        _write_all(fd, memoryview(data))
+        write_all(fd, memoryview(data))
     finally:
         os.close(fd)
     _set_mtime(target, mtime)
@@ -361,7 +362,7 @@ def _write_file(target: Path, member: _Member, buffer: memoryview, check_cancel:
         with member.open() as source:
             while count := source.readinto(buffer):
                 check_cancel()
-                _write_all(fd, buffer[:count])
+                write_all(fd, buffer[:count])
     except BaseException:
         os.close(fd)
         if created:
@@ -371,9 +372,3 @@ def _write_file(target: Path, member: _Member, buffer: memoryview, check_cancel:
     _set_mtime(target, member.mtime)
     return created
 
-
-def _write_all(fd: int, data: memoryview) -> None:
-    # os.write may take less than it was given (a signal, a pipe, some file systems).
-    while data:
-        written = os.write(fd, data)
-        data = data[written:]

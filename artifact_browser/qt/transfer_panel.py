@@ -232,8 +232,6 @@ class TransferPanel(QWidget):
         self.model.updated.connect(self._on_updated)
         self.model.modelReset.connect(self._on_updated)
 
-        history = getattr(manager, "history", None)
-        self.set_warning(getattr(history, "warning", None))
         self._on_updated()
 
     # -- public -----------------------------------------------------------------------

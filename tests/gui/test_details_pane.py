@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QLocale, QPoint, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QLabel, QToolButton
 
 from artifact_browser.api import Artifact, DioptraClient
 from artifact_browser.core.units import format_size
 from artifact_browser.qt.artifact_table_model import format_datetime
 from artifact_browser.qt.details_pane import EMPTY_TEXT, NO_DESCRIPTION, NONE_TEXT, DetailsPane, Field
+from gui_support import save_screenshot
 
-SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "screenshots"
 LONG = QLocale.FormatType.LongFormat
-
-
-def save_screenshot(widget: QWidget, name: str) -> Path:
-    SCREENSHOT_DIR.mkdir(exist_ok=True)
-    QApplication.processEvents()  # let the layout settle on the new contents before the picture
-    path = SCREENSHOT_DIR / f"{name}.png"
-    assert widget.grab().save(str(path)), f"could not save {path}"
-    return path
 
 
 @pytest.fixture

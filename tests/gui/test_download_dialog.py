@@ -7,32 +7,17 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QLocale, QStandardPaths
-from PySide6.QtWidgets import QApplication, QWidget
 
 from artifact_browser.api import Artifact, DioptraClient
 from artifact_browser.core.filenames import ConflictPolicy
 from artifact_browser.core.transfers import TransferKind, TransferManager, TransferRequest, TransferState
-from artifact_browser.devserver.manifest import ArtifactInfo, SeedManifest
 from artifact_browser.qt.download_dialog import ConflictDialog, DownloadDialog
 from artifact_browser.qt.settings import Settings
+from gui_support import save_screenshot, seeded
 
-SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "screenshots"
 WAIT_MS = 15_000
 
 Answer = tuple[ConflictPolicy, bool] | None
-
-
-def seeded(manifest: SeedManifest, name: str) -> ArtifactInfo:
-    (found,) = [a for a in manifest.artifacts if a.name == name]
-    return found
-
-
-def save_screenshot(widget: QWidget, name: str) -> Path:
-    SCREENSHOT_DIR.mkdir(exist_ok=True)
-    path = SCREENSHOT_DIR / f"{name}.png"
-    QApplication.processEvents()
-    assert widget.grab().save(str(path)), f"could not save {path}"
-    return path
 
 
 class Resolver:

@@ -4,40 +4,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtWidgets import QApplication, QSplitter, QWidget
+from PySide6.QtWidgets import QSplitter
 
 from artifact_browser.api import Artifact, ArtifactFile, CancelToken, DioptraClient, DownloadCancelled, NotFoundError
 from artifact_browser.api.artifacts import ContentTooLargeError
 from artifact_browser.core.preview import PreviewCache, PreviewKind
-from artifact_browser.devserver.manifest import ArtifactInfo, SeedManifest
+from artifact_browser.devserver.manifest import SeedManifest
 from artifact_browser.qt.file_tree_model import Column, Role
 from artifact_browser.qt.file_tree_view import FileTreeView
 from artifact_browser.qt.preview_pane import CsvTableModel, Page, PreviewPane
+from gui_support import save_screenshot, seeded
 
-SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "screenshots"
 WAIT_MS = 15_000
-
-
-def seeded(manifest: SeedManifest, name: str) -> ArtifactInfo:
-    """The seeded artifact whose URI ends in ``name`` (names in the seed are unique)."""
-    (found,) = [a for a in manifest.artifacts if a.name == name]
-    return found
 
 
 def artifact(client: DioptraClient, manifest: SeedManifest, name: str) -> Artifact:
     return client.artifacts.get_by_id(seeded(manifest, name).id)
-
-
-def save_screenshot(widget: QWidget, name: str) -> Path:
-    SCREENSHOT_DIR.mkdir(exist_ok=True)
-    path = SCREENSHOT_DIR / f"{name}.png"
-    QApplication.processEvents()  # let layouts settle (a busy bar may have just been hidden)
-    assert widget.grab().save(str(path)), f"could not save {path}"
-    return path
 
 
 class Browser(QSplitter):

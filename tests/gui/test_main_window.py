@@ -19,22 +19,10 @@ from artifact_browser.qt.artifact_table_model import Column
 from artifact_browser.qt.main_window import MainWindow
 from artifact_browser.qt.settings import DEFAULT_PAGE_SIZE
 from artifact_browser.qt.sign_in_dialog import SignInDialog
+from gui_support import save_screenshot
 from memory_keyring import MemoryKeyring, memory_keyring, no_keyring_backend  # noqa: F401 - fixtures
 
-SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "screenshots"
 TIMEOUT_MS = 15_000
-
-
-def save_screenshot(widget: QWidget, name: str) -> Path:
-    """Save what ``widget`` shows as ``screenshots/<name>.png`` and return the path.
-
-    Offscreen, ``grab()`` renders the widget as a user would see it; look at the file.
-    """
-    SCREENSHOT_DIR.mkdir(exist_ok=True)
-    path = SCREENSHOT_DIR / f"{name}.png"
-    if not widget.grab().save(str(path)):
-        raise OSError(f"could not save {path}")
-    return path
 
 
 def closed_port_url() -> str:

@@ -7,13 +7,11 @@ event-loop meter (``eventloop.py``) records the longest gap between 5 ms ticks.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
-import pytest
 from eventloop import longest_stall_during
 from slow_proxy import SlowProxy
 
-from artifact_browser.api import DioptraClient, connect
+from artifact_browser.api import DioptraClient
 from artifact_browser.qt.main_window import MainWindow
 
 DELAY_S = 1.5
@@ -21,23 +19,8 @@ MAX_STALL_S = 0.100
 LOADING = "Loading…"
 
 
-@pytest.fixture
-def proxy(dioptra) -> Iterator[SlowProxy]:
-    with SlowProxy(dioptra.url, delay=0.0) as running:
-        yield running
-
-
-@pytest.fixture
-def slow_client(dioptra, proxy: SlowProxy) -> Iterator[DioptraClient]:
-    """Alice, signed in through the proxy while it is fast; later answers are slow."""
-    demo = dioptra.manifest.demo
-    with connect(proxy.url) as client:
-        client.auth.login(demo.username, demo.password)
-        proxy.delay = DELAY_S
-        yield client
-
-
 def test_the_window_keeps_turning_while_a_slow_page_loads(qtbot, proxy: SlowProxy, slow_client: DioptraClient) -> None:
+    proxy.delay = DELAY_S  # signed in fast; from now on every answer is slow
     opened: list[MainWindow] = []
     samples: list[tuple[float, str]] = []  # (seconds since the window opened, status shown)
 

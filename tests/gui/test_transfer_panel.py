@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QWidget
 from slow_proxy import SlowProxy
 
-from artifact_browser.api import Artifact, DioptraClient, connect
+from artifact_browser.api import Artifact, DioptraClient
 from artifact_browser.core.transfers import (
     TransferHistory,
     TransferKind,
@@ -19,30 +18,16 @@ from artifact_browser.core.transfers import (
     TransferRequest,
     TransferState,
 )
-from artifact_browser.devserver.manifest import ArtifactInfo, SeedManifest
 from artifact_browser.qt.settings import Settings
 from artifact_browser.qt.transfer_model import Column
 from artifact_browser.qt.transfer_panel import TransferPanel
+from gui_support import save_screenshot, seeded
 
-SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "screenshots"
 WAIT_MS = 30_000
 # Long enough to look at a running transfer, short enough to wait out: the engine's first
 # request (the artifact's metadata) cannot be interrupted, so a cancel lands after it.
 SLOW_S = 4.0
 ACTION_NAMES = ("open", "show_in_folder", "cancel", "retry", "remove", "copy_link")
-
-
-def seeded(manifest: SeedManifest, name: str) -> ArtifactInfo:
-    (found,) = [a for a in manifest.artifacts if a.name == name]
-    return found
-
-
-def save_screenshot(widget: QWidget, name: str) -> Path:
-    SCREENSHOT_DIR.mkdir(exist_ok=True)
-    path = SCREENSHOT_DIR / f"{name}.png"
-    QApplication.processEvents()
-    assert widget.grab().save(str(path)), f"could not save {path}"
-    return path
 
 
 def file_request(client: DioptraClient, artifact: Artifact, folder: Path, name: str | None = None) -> TransferRequest:
@@ -95,21 +80,6 @@ def make_panel(qtbot, opener: Opener, settings: Settings) -> Iterator[Callable[[
     yield make
     for manager in managers:
         manager.shutdown()
-
-
-@pytest.fixture
-def proxy(dioptra) -> Iterator[SlowProxy]:
-    with SlowProxy(dioptra.url, delay=0.0) as running:
-        yield running
-
-
-@pytest.fixture
-def slow_client(dioptra, proxy: SlowProxy) -> Iterator[DioptraClient]:
-    """Alice through a proxy that is fast for signing in and then holds every answer back."""
-    demo = dioptra.manifest.demo
-    with connect(proxy.url) as signed_in:
-        signed_in.auth.login(demo.username, demo.password)
-        yield signed_in
 
 
 def enabled(panel: TransferPanel) -> set[str]:

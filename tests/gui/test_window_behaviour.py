@@ -31,9 +31,9 @@ from artifact_browser.qt.main_window import LOADING, MainWindow
 from artifact_browser.qt.preview_pane import Page
 from artifact_browser.qt.search_box import query_for
 from artifact_browser.qt.settings import Settings
+from gui_support import save_screenshot
 
 TIMEOUT_MS = 15_000
-SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "screenshots"
 # Previews a user can read in the pane (not binaries, not the 10 MB+ kind).
 _READABLE = (".txt", ".json", ".csv", ".md", ".log", ".yaml")
 # "12 of 42 artifacts", perhaps followed by where they come from.
@@ -137,14 +137,6 @@ def directory_with_top_level_file(infos: list[ArtifactInfo]) -> tuple[ArtifactIn
 
 def visible_dialogs() -> list[QWidget]:
     return [w for w in QApplication.topLevelWidgets() if isinstance(w, QDialog) and w.isVisible()]
-
-
-def save_screenshot(widget: QWidget, name: str) -> Path:
-    SCREENSHOT_DIR.mkdir(exist_ok=True)
-    path = SCREENSHOT_DIR / f"{name}.png"
-    QApplication.processEvents()  # let layouts settle (a busy bar may have just been hidden)
-    assert widget.grab().save(str(path)), f"could not save {path}"
-    return path
 
 
 # -- fixtures -----------------------------------------------------------------------------
