@@ -31,6 +31,8 @@ from artifact_browser.api.models import (
     GroupRef,
     Job,
     Page,
+    Plugin,
+    PluginTask,
     User,
     UserRef,
 )
@@ -55,6 +57,8 @@ __all__ = [
     "Job",
     "NotFoundError",
     "Page",
+    "Plugin",
+    "PluginTask",
     "SearchSyntaxError",
     "ServerError",
     "ServerUnreachableError",

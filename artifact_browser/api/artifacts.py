@@ -17,7 +17,7 @@ from artifact_browser.api.download import (
 )
 from artifact_browser.api.errors import ApiError, ServerError
 from artifact_browser.api.models import Artifact, ArtifactFile, Page
-from artifact_browser.api.paging import get_page, list_params
+from artifact_browser.api.paging import get_all, get_page, list_params
 from artifact_browser.api.session import Session
 
 # The keys the server can sort artifacts by (note: ``uri``, not ``artifactUri``).
@@ -281,6 +281,10 @@ class ArtifactSnapshotsClient:
         params = list_params(index=index, page_length=page_length, search=search)
         data = self._session.get(f"/artifacts/{int(artifact_id)}/snapshots", params)
         return Page.from_json(data, Artifact.from_json, page_length)
+
+    def get_all(self, artifact_id: int) -> list[Artifact]:
+        """Every snapshot of an artifact, newest first (the latest is the artifact as it is now)."""
+        return get_all(lambda index, length: self.get(artifact_id, index, length))[::-1]
 
     def get_by_id(self, artifact_id: int, snapshot_id: int) -> Artifact:
         return Artifact.from_json(self._session.get(f"/artifacts/{int(artifact_id)}/snapshots/{int(snapshot_id)}"))

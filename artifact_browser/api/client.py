@@ -7,6 +7,7 @@ from artifact_browser.api.auth import AuthClient
 from artifact_browser.api.experiments import ExperimentsClient
 from artifact_browser.api.groups import GroupsClient
 from artifact_browser.api.jobs import JobsClient
+from artifact_browser.api.plugins import PluginsClient
 from artifact_browser.api.session import Session
 from artifact_browser.api.users import UsersClient
 
@@ -22,6 +23,7 @@ class DioptraClient:
         self.jobs = JobsClient(session)
         self.experiments = ExperimentsClient(session)
         self.artifacts = ArtifactsClient(session)
+        self.plugins = PluginsClient(session)
 
     @property
     def address(self) -> str:

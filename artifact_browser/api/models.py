@@ -315,6 +315,66 @@ class User:
 
 
 @dataclass(frozen=True, slots=True)
+class PluginTask:
+    """An artifact task offered by one snapshot of a plugin: what an artifact's task can be set to.
+
+    Task ids belong to one version of the plugin file: editing the file gives
+    its tasks new ids, so a task is found again in a newer snapshot by name.
+    """
+
+    id: int
+    name: str
+    file_id: int
+    file_name: str
+    output_params: tuple[OutputParam, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Plugin:
+    """One snapshot of a plugin, with the artifact tasks of its files at that snapshot."""
+
+    id: int
+    snapshot_id: int
+    group: GroupRef
+    name: str
+    description: str | None
+    latest_snapshot: bool
+    created_on: datetime | None
+    snapshot_created_on: datetime | None
+    artifact_tasks: tuple[PluginTask, ...] = ()
+
+    def task_named(self, name: str) -> PluginTask | None:
+        """This snapshot's artifact task called ``name``, if it has one."""
+        return next((task for task in self.artifact_tasks if task.name == name), None)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Plugin:
+        tasks = []
+        for plugin_file in data.get("files") or ():
+            for task in (plugin_file.get("tasks") or {}).get("artifacts") or ():
+                tasks.append(
+                    PluginTask(
+                        id=int(task["id"]),
+                        name=str(task.get("name", "")),
+                        file_id=int(plugin_file["id"]),
+                        file_name=str(plugin_file.get("filename", "")),
+                        output_params=tuple(OutputParam.from_json(p) for p in task.get("outputParams") or ()),
+                    )
+                )
+        return cls(
+            id=int(data["id"]),
+            snapshot_id=int(data.get("snapshot", data["id"])),
+            group=GroupRef.from_json(data["group"]),
+            name=str(data.get("name", "")),
+            description=data.get("description"),
+            latest_snapshot=bool(data.get("latestSnapshot", True)),
+            created_on=_time(data.get("createdOn")),
+            snapshot_created_on=_time(data.get("snapshotCreatedOn")),
+            artifact_tasks=tuple(sorted(tasks, key=lambda t: (t.name, t.file_name))),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     """One page of a paged listing.
 

@@ -73,3 +73,13 @@ def get_page(
         group_id=group_id,
     )
     return Page.from_json(session.get(path, params), parse, page_length)
+
+
+def get_all(fetch: Callable[[int, int], Page[T]]) -> list[T]:
+    """Every row of a listing, from ``fetch(index, page_length)`` called with the largest pages."""
+    rows: list[T] = []
+    while True:
+        page = fetch(len(rows), MAX_PAGE_LENGTH)
+        rows.extend(page.items)
+        if page.is_complete or not page.items:
+            return rows

@@ -304,6 +304,8 @@ def demo_plan() -> list[PlannedJob]:
         PlannedFile("spare/spare.png", png(16, 16, 9), register=False),
         PlannedFile("spare/spare.bin", binary(256 * 1024, 99), register=False),
         PlannedFile("spare/spare-empty.txt", b"", register=False),
+        # Plain small files for the registration and editing tests, one per test.
+        *(PlannedFile(f"spare/more/file-{n:02d}.txt", text(f"spare file {n}\n"), register=False) for n in range(16)),
     ]
     spare_dirs = [
         PlannedDir(
@@ -312,6 +314,10 @@ def demo_plan() -> list[PlannedJob]:
             register=False,
         ),
         PlannedDir("spare dir b", {"data.csv": text("x,y\n0,0\n"), "plots/p.png": png(8, 8, 5)}, register=False),
+        *(
+            PlannedDir(f"spare/dirs/dir-{n:02d}", {"a.txt": text(f"dir {n}\n"), "sub/b.txt": text("b\n")}, register=False)
+            for n in range(6)
+        ),
     ]
     jobs.append(
         PlannedJob(
