@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from artifact_browser.api.session import normalize_address
+from artifact_browser.core.json_files import free_name_beside, write_json_atomically
 
 log = logging.getLogger(__name__)
 
@@ -244,19 +244,7 @@ class ProfileStore:
             "last_used": self._last_used,
             "profiles": [p.to_json() for p in self._profiles],
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(data, out, indent=2)
-                out.write("\n")
-                # On disk before the rename: a crash must not leave an empty profiles file.
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temp, self.path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        write_json_atomically(self.path, data, indent=2)
 
     # -- internals --------------------------------------------------------------------
 
@@ -287,7 +275,7 @@ class ProfileStore:
 
     def _set_aside(self, why: str, *, move: bool) -> None:
         """Keep a copy of a file that cannot be read fully, so the next save loses nothing for good."""
-        backup = _free_backup_path(self.path)
+        backup = free_name_beside(self.path, "bak")
         try:
             if move:
                 os.replace(self.path, backup)
@@ -323,13 +311,3 @@ def _read_profiles(entries: Iterable[Any]) -> tuple[list[ServerProfile], list[st
             continue
         profiles.append(profile)
     return profiles, problems
-
-
-def _free_backup_path(path: Path) -> Path:
-    """``profiles.json.bak``, or ``profiles.json.bak.2`` … when earlier backups exist (never overwrite one)."""
-    candidate = path.with_name(path.name + ".bak")
-    number = 2
-    while candidate.exists():
-        candidate = path.with_name(f"{path.name}.bak.{number}")
-        number += 1
-    return candidate

@@ -28,7 +28,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import threading
 import time
 from collections import deque
@@ -54,6 +53,7 @@ from artifact_browser.api.errors import (
 )
 from artifact_browser.core.archive import UnsafeArchiveError, extract_safely, verify_against_listing
 from artifact_browser.core.filenames import numbered_path
+from artifact_browser.core.json_files import free_name_beside, write_json_atomically
 
 if TYPE_CHECKING:
     from artifact_browser.api.client import DioptraClient
@@ -236,25 +236,10 @@ class TransferHistory:
             OSError: the file could not be written.
         """
         data = {"version": HISTORY_VERSION, "transfers": [_transfer_to_json(t) for t in transfers]}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(data, out, ensure_ascii=False, indent=1)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_json_atomically(self.path, data)
 
     def _set_aside(self, reason: Exception) -> list[Transfer]:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        damaged = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
-        counter = 2
-        while damaged.exists():
-            damaged = self.path.with_name(f"{self.path.name}.damaged-{stamp}-{counter}")
-            counter += 1
+        damaged = free_name_beside(self.path, "damaged-" + time.strftime("%Y%m%d-%H%M%S"))
         try:
             os.replace(self.path, damaged)
         except OSError as exc:
@@ -266,6 +251,49 @@ class TransferHistory:
             )
         log.warning("%s", self.warning)
         return []
+
+
+class _HistoryWriter:
+    """Saves the history in its own thread, so no caller (a GUI thread) waits for an fsync.
+
+    Only the newest list is written: changes that arrive while a save runs are
+    folded into the next one.
+    """
+
+    def __init__(self, history: TransferHistory) -> None:
+        self._history = history
+        self._condition = threading.Condition()
+        self._latest: list[Transfer] | None = None
+        self._saving = False
+        self._thread: threading.Thread | None = None
+
+    def save_later(self, transfers: list[Transfer]) -> None:
+        with self._condition:
+            self._latest = transfers
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="transfer-history", daemon=True)
+                self._thread.start()
+            self._condition.notify_all()
+
+    def flush(self) -> None:
+        """Wait until the newest list handed over is on disk."""
+        with self._condition:
+            self._condition.wait_for(lambda: self._latest is None and not self._saving)
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                self._condition.wait_for(lambda: self._latest is not None)
+                transfers, self._latest = self._latest, None
+                self._saving = True
+            try:
+                self._history.save(transfers)
+            except OSError as exc:
+                log.warning("The transfer history could not be saved to %s: %s", self._history.path, exc)
+            finally:
+                with self._condition:
+                    self._saving = False
+                    self._condition.notify_all()
 
 
 def _transfer_to_json(t: Transfer) -> dict[str, Any]:
@@ -377,13 +405,14 @@ class TransferManager:
         client: A signed-in client; its session is shared by all downloads.
         max_parallel: How many transfers may run at once (at least 1).
         history: Where the list is kept across restarts; loaded now and saved
-            on every state change. None keeps nothing.
+            in a background thread after every state change (never in the
+            caller's thread). None keeps nothing.
     """
 
     def __init__(self, client: DioptraClient, *, max_parallel: int = 2, history: TransferHistory | None = None) -> None:
         self._client = client
         self._max_parallel = _checked_parallel(max_parallel)
-        self._history = history
+        self._history_writer = _HistoryWriter(history) if history is not None else None
         self._lock = threading.Lock()
         # Delivery runs in whichever thread holds this; re-entrant so a callback may call the manager.
         self._delivering = threading.RLock()
@@ -561,14 +590,18 @@ class TransferManager:
 
         return unsubscribe
 
-    def shutdown(self, wait: bool = True) -> None:
+    def shutdown(self, wait: bool = True, timeout: float | None = None) -> None:
         """Stop: running transfers are cancelled and queued ones not started.
 
         Both end as FAILED with :data:`INTERRUPTED`, so the next run offers a
         retry. After this, :meth:`submit` and :meth:`retry` raise.
 
         Args:
-            wait: Wait for the worker threads to finish their cleanup.
+            wait: Wait for the worker threads to finish their cleanup and for
+                the history to be on disk.
+            timeout: With ``wait``, give up waiting for workers after this many
+                seconds (a request stuck on a silent server). What they leave
+                is what a killed program leaves: the next run cleans it up.
         """
         with self._lock:
             self._closed = True
@@ -583,12 +616,15 @@ class TransferManager:
             token.cancel()
         self._deliver()
         if wait:
+            deadline = None if timeout is None else time.monotonic() + timeout
             for thread in threads:
                 if thread is not threading.current_thread():
-                    thread.join()
+                    thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
             # Wait for a delivery in flight in another thread, so the history on disk is final.
             with self._delivering:
                 self._drain()
+            if self._history_writer is not None:
+                self._history_writer.flush()
 
     # -- internals (self._lock held where noted) ---------------------------------------
 
@@ -727,11 +763,8 @@ class TransferManager:
                     callback(transfer)
                 except Exception:  # noqa: BLE001 - one broken subscriber must not stop the downloads
                     log.exception("A transfer subscriber failed")
-        if snapshot is not None and self._history is not None:
-            try:
-                self._history.save(snapshot)
-            except OSError as exc:
-                log.warning("The transfer history could not be saved to %s: %s", self._history.path, exc)
+        if snapshot is not None and self._history_writer is not None:
+            self._history_writer.save_later(snapshot)
 
 
 def _checked_parallel(value: int) -> int:

@@ -46,6 +46,8 @@ APP_TITLE = "Artifact Browser"
 LOADING = "Loading…"
 # Arrowing through the table should not start a preview download per row passed.
 _SIDE_PANEL_DELAY_MS = 150
+# How long closing the window waits for running transfers to stop and record it.
+_TRANSFER_STOP_WAIT_S = 5.0
 # Long descriptions would push every other column out of sight.
 _MAX_DESCRIPTION_WIDTH = 320
 
@@ -417,7 +419,10 @@ class MainWindow(QMainWindow):
         # Answers that arrive after the window is gone have nowhere to go.
         self.pager.cancel()
         # Running transfers stop and are kept in the history as interrupted, ready to retry.
-        self.transfers.shutdown(wait=True)
+        # The window goes first, so a transfer slow to stop (a request to a silent
+        # server) delays only the exit, and never by more than a few seconds.
+        self.hide()
+        self.transfers.shutdown(wait=True, timeout=_TRANSFER_STOP_WAIT_S)
         self.transfer_panel.model.detach()
         super().closeEvent(event)
 
