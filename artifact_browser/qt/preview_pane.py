@@ -320,11 +320,6 @@ class PreviewPane(QWidget):
         self._runner.cancel()
         self._offer_retry("Preview cancelled.")
 
-    def load_anyway(self) -> None:
-        """Fetch the current file although it is over the cap (up to the hard limit)."""
-        if self._request is not None:
-            self._fetch(self._request, limit=HARD_CAP)
-
     def _action(self) -> None:
         if self._request is not None:
             self._fetch(self._request, limit=self._action_limit)

@@ -38,7 +38,6 @@ _PAGE_SIZE = "table/pageSize"
 _SORT_KEY = "table/sortKey"
 _SORT_DESCENDING = "table/sortDescending"
 _LAST_SEARCH = "table/lastSearch"
-_LAST_PROFILE = "session/lastProfile"
 _LAST_DOWNLOAD_FOLDER = "downloads/lastFolder"
 _LAST_DOWNLOAD_FORMAT = "downloads/lastFormat"
 _MAX_PARALLEL_TRANSFERS = "downloads/maxParallel"
@@ -221,20 +220,6 @@ class Settings:
 
     def set_last_search(self, text: str) -> None:
         self._q.setValue(_LAST_SEARCH, str(text))
-
-    # -- sign-in ------------------------------------------------------------------------
-
-    def last_profile(self) -> str | None:
-        """The name of the server profile used last, if any."""
-        value = self._q.value(_LAST_PROFILE)
-        return value if isinstance(value, str) and value else None
-
-    def set_last_profile(self, name: str | None) -> None:
-        """Remember the profile called ``name`` (None forgets it, e.g. after it was removed)."""
-        if name:
-            self._q.setValue(_LAST_PROFILE, name)
-        else:
-            self._q.remove(_LAST_PROFILE)
 
     # -- downloads ----------------------------------------------------------------------
 

@@ -40,7 +40,6 @@ def test_a_new_user_gets_the_defaults(ini: Path) -> None:
     settings = fresh(ini)
     assert settings.page_size() == DEFAULT_PAGE_SIZE
     assert settings.sort_order() == DEFAULT_SORT == SortOrder("id", True)
-    assert settings.last_profile() is None
     assert settings.last_search() == ""
     assert settings.window_geometry() is None and settings.window_state() is None
     assert settings.splitter_sizes("main") is None and settings.header_state("artifacts") is None
@@ -51,15 +50,10 @@ def test_the_table_choices_round_trip(ini: Path) -> None:
     settings.set_page_size(250)
     settings.set_sort_order(SortOrder("description", descending=False))
     settings.set_last_search('description:"mnist*" model')
-    settings.set_last_profile("lab server")
     again = written(ini, settings)
     assert again.page_size() == 250
     assert again.sort_order() == SortOrder("description", False)
     assert again.last_search() == 'description:"mnist*" model'
-    assert again.last_profile() == "lab server"
-
-    again.set_last_profile(None)  # the profile was removed
-    assert written(ini, again).last_profile() is None
 
 
 @pytest.mark.parametrize("key", SORT_KEYS)
@@ -108,7 +102,6 @@ def test_a_damaged_file_falls_back_to_defaults_instead_of_failing(ini: Path, qtb
     assert settings.page_size() == DEFAULT_PAGE_SIZE
     assert settings.sort_order() == DEFAULT_SORT
     assert settings.last_search() == ""
-    assert settings.last_profile() is None
     assert settings.window_geometry() is None  # a string is not a geometry
     assert settings.splitter_sizes("main") is None and settings.splitter_sizes("details") is None
 
