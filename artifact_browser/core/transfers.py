@@ -8,13 +8,13 @@ killed program never leaves a file under the final name.
 
 Names on disk, per kind of request (``D`` is ``request.destination``):
 
-* FILE of a single-file artifact, TAR_GZ / ZIP of a whole directory: the api
-  writes ``D.part`` and renames it to ``D``.
-* FILE inside a directory, TAR_GZ / ZIP of a sub-folder, and any name whose
-  extension is not the one the server will send: the server decides at answer
-  time whether a sub-path comes back raw or archived, so the download lands in
-  a private folder ``D.part/`` first, is checked, and is moved to ``D``. No
-  neighbour of ``D`` is ever touched.
+* TAR_GZ / ZIP of a whole directory, under a name ending in that suffix: the
+  api writes ``D.part`` and renames it to ``D``.
+* Any FILE, TAR_GZ / ZIP of a sub-folder, and any other name: the server
+  decides at answer time what it sends (a file's Content-Disposition may name
+  another extension than its URI; a sub-path comes back raw or archived), so
+  the download lands in a private folder ``D.part/`` first, is checked, and is
+  moved to ``D``. No neighbour of ``D`` is ever touched.
 * EXTRACT: the tar.gz lands in ``D.part/``, is unpacked there
   (:func:`extract_safely`), checked against the listing
   (:func:`verify_against_listing`), and the folder is renamed to ``D``; the
@@ -486,7 +486,8 @@ class TransferManager:
     def retry(self, transfer_id: int) -> None:
         """Queue a FAILED or CANCELLED transfer again, same id, from byte 0.
 
-        Any ``.part`` left by an earlier attempt (or a killed run) is removed first.
+        A ``.part`` left by a killed run of this transfer is removed first (failed
+        and cancelled attempts remove their own).
         If something appeared at the destination since the transfer was asked for
         (and the user had not chosen to replace what was there), the retry keeps
         both: it writes to a numbered name instead.
@@ -505,7 +506,8 @@ class TransferManager:
                 raise ValueError(f"Transfer {transfer_id} is {job.transfer.state.value}; only failed or cancelled ones can be retried.")
             request = job.transfer.request
             self._check_destination_free(request.destination, ignore=transfer_id)
-            _remove_leftovers(request.destination)
+            if job.transfer.error == INTERRUPTED:
+                _remove_leftovers(request.destination)
             if request.destination.exists() and not job.replaces_existing:
                 request = replace(request, destination=numbered_path(request.destination))
             job.transfer = replace(
@@ -786,7 +788,10 @@ def part_path(destination: Path) -> Path:
 
 
 def _remove_leftovers(destination: Path) -> None:
-    """Remove ``<destination>.part`` (a file or a staging folder): the server cannot resume it."""
+    """Remove the ``<destination>.part`` (a file or a staging folder) a killed run of ours left.
+
+    Only for a transfer the history says was running: the server cannot resume it.
+    """
     part = part_path(destination)
     try:
         if part.is_dir() and not part.is_symlink():
@@ -800,7 +805,14 @@ def _remove_leftovers(destination: Path) -> None:
 def _run(client: DioptraClient, request: TransferRequest, progress: Callable[[int, int | None], None], cancel: CancelToken) -> Path:
     """Download ``request`` to its destination; return the destination."""
     destination = request.destination
-    _remove_leftovers(destination)
+    part = part_path(destination)
+    if part.exists() or part.is_symlink():
+        # Ours would have been removed when the attempt that wrote it ended (or at
+        # the next start, after a kill): this one belongs to someone else.
+        raise TransferError(
+            f"{part.name} already exists in {destination.parent} and may be another program's unfinished file, "
+            "so it was left alone. Move or delete it, or download under another name, then retry."
+        )
     destination.parent.mkdir(parents=True, exist_ok=True)
     if request.kind is TransferKind.EXTRACT:
         return _run_extract(client, request, progress, cancel)
@@ -822,14 +834,13 @@ def _run(client: DioptraClient, request: TransferRequest, progress: Callable[[in
         file_type = FileTypes.ZIP if request.kind is TransferKind.ZIP else FileTypes.TAR_GZ
         suffix = file_type.suffix
     stem = _stem_for(destination.name, suffix)
-    if request.artifact_path is None and stem is not None:
-        # The common case: the api writes <destination>.part, checks fileSize, renames.
-        got = _get_contents(client, request, file_type, destination.parent, stem, progress, cancel, known)
-        if got != destination:
-            # The server offered a name with another extension than its URI: the bytes are right.
-            os.replace(got, destination)
-        return destination
-    return _run_staged(client, request, file_type, suffix, progress, cancel)
+    if file_type is not None and request.artifact_path is None and stem is not None:
+        # A whole directory as an archive: the api writes <destination>.part, checks, renames.
+        return _get_contents(client, request, file_type, destination.parent, stem, progress, cancel)
+    # A file's name on disk follows the server's answer (its Content-Disposition may
+    # name another extension than the URI), so it lands in a private folder first
+    # and no neighbour of the destination is ever written.
+    return _run_staged(client, request, file_type, suffix, progress, cancel, known)
 
 
 def _run_staged(
@@ -839,13 +850,14 @@ def _run_staged(
     suffix: str,
     progress: Callable[[int, int | None], None],
     cancel: CancelToken,
+    known: Artifact | None = None,
 ) -> Path:
     """Download into ``<destination>.part/``, check what came back, then move it into place."""
     destination = request.destination
     staging = part_path(destination)
     staging.mkdir()
     try:
-        got = _get_contents(client, request, file_type, staging, "download", progress, cancel)
+        got = _get_contents(client, request, file_type, staging, "download", progress, cancel, known)
         if request.artifact_path is not None and got.name != "download" + suffix:
             # A sub-path is answered raw for a file and archived for a folder.
             if request.kind is TransferKind.FILE:

@@ -138,6 +138,37 @@ def test_a_file_artifact_lands_under_its_name_with_progress(manager, dioptra, tm
     assert manager.get(transfer_id) == done
 
 
+@pytest.mark.parametrize("folder", [False, True])
+def test_a_part_file_the_program_did_not_write_is_left_alone(manager, dioptra, tmp_path, folder):
+    info = big_file(dioptra.manifest)
+    recorder = Recorder(manager)
+    destination = tmp_path / safe_file_name(info.name)
+    theirs = destination.with_name(destination.name + ".part")
+    if folder:
+        theirs.mkdir()
+        (theirs / "notes.txt").write_text("someone's work", encoding="utf-8")
+    else:
+        theirs.write_text("someone's work", encoding="utf-8")
+
+    transfer_id = manager.submit(file_request(info, destination))
+    failed = recorder.wait_final(transfer_id)[transfer_id]
+    assert failed.state is TransferState.FAILED
+    assert theirs.name in failed.error and "Move or delete it" in failed.error
+    kept = theirs / "notes.txt" if folder else theirs
+    assert kept.read_text(encoding="utf-8") == "someone's work" and not destination.exists()
+
+    # A retry does not remove it either; once the user moved it, the download goes through.
+    recorder.events.clear()
+    manager.retry(transfer_id)
+    assert recorder.wait_final(transfer_id)[transfer_id].state is TransferState.FAILED
+    assert kept.read_text(encoding="utf-8") == "someone's work"
+    theirs.rename(tmp_path / "moved away")
+    recorder.events.clear()
+    manager.retry(transfer_id)
+    assert recorder.wait_final(transfer_id)[transfer_id].state is TransferState.DONE
+    assert destination.stat().st_size == info.size
+
+
 @pytest.mark.parametrize("kind", [TransferKind.TAR_GZ, TransferKind.ZIP])
 def test_a_whole_directory_as_an_archive(manager, dioptra, tmp_path, kind):
     info = nested_directory(dioptra.manifest)
