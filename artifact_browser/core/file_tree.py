@@ -182,6 +182,16 @@ class FileTree:
             stack.extend(reversed(self._children.get(current, ())))
 
 
+def files_below(tree: FileTree, node: int = ROOT) -> tuple[tuple[str, int], ...]:
+    """Every file below ``node`` as ``(path relative to node, size)``: what an extracted folder must hold.
+
+    Files of unknown size count as 0 bytes.
+    """
+    prefix = tree.path(node)
+    cut = len(prefix) + 1 if prefix else 0
+    return tuple((tree.path(n)[cut:], tree.size(n) or 0) for n in tree.walk(node) if not tree.is_dir(n))
+
+
 class _Builder:
     """Collects listing entries into parallel lists, creating folders on the way."""
 

@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from artifact_browser.api import ApiError, Artifact, DioptraClient
-from artifact_browser.core.file_tree import FileTree, build_tree
+from artifact_browser.core.file_tree import FileTree, build_tree, files_below
 from artifact_browser.core.filenames import ConflictPolicy, numbered_path, safe_file_name
 from artifact_browser.core.transfers import TransferKind, TransferRequest
 from artifact_browser.core.units import format_size
@@ -168,8 +168,8 @@ def default_download_folder(settings: Settings) -> Path:
     return Path(downloads) if downloads else Path.home()
 
 
-def _listings(client: DioptraClient, artifacts: Sequence[Artifact], token: CancelToken) -> dict[int, FileTree]:
-    """Runs on a pool thread: the file tree of every directory artifact."""
+def fetch_listings(client: DioptraClient, artifacts: Sequence[Artifact], token: CancelToken) -> dict[int, FileTree]:
+    """The file tree of every directory artifact, by artifact id (run it on a pool thread: it asks the server)."""
     trees: dict[int, FileTree] = {}
     for artifact in artifacts:
         if token.cancelled:
@@ -179,13 +179,26 @@ def _listings(client: DioptraClient, artifacts: Sequence[Artifact], token: Cance
     return trees
 
 
-def _files_below(tree: FileTree, node: int) -> tuple[tuple[str, int], ...]:
-    """Every file below ``node`` as (path relative to ``node``, size)."""
-    prefix = tree.path(node)
-    cut = len(prefix) + 1 if prefix else 0
-    return tuple(
-        (tree.path(n)[cut:], tree.size(n) or 0) for n in tree.walk(node) if not tree.is_dir(n)
+def download_link(api_url: str, artifact: Artifact, artifact_path: str | None = None, file_type: str | None = None) -> str:
+    """The full URL that downloads an artifact, or a file or folder inside it, for "Copy link".
+
+    Args:
+        api_url: The session's API root.
+        artifact: The artifact (a snapshot other than the latest gets its snapshot's URL).
+        artifact_path: A file or folder inside a directory artifact.
+        file_type: ``"tar_gz"`` or ``"zip"`` for a folder; None for a file.
+    """
+    path = (
+        f"/artifacts/{artifact.id}/contents"
+        if artifact.latest_snapshot
+        else f"/artifacts/{artifact.id}/snapshots/{artifact.snapshot_id}/contents"
     )
+    params: dict[str, str] = {}
+    if file_type:
+        params["fileType"] = file_type
+    if artifact_path:
+        params["path"] = artifact_path
+    return api_url + path + (f"?{urlencode(params)}" if params else "")
 
 
 class DownloadDialog(QDialog):
@@ -365,7 +378,7 @@ class DownloadDialog(QDialog):
             self._runner.finished.connect(self._on_listings)
             self._runner.failed.connect(self._on_listing_failed)
             dirs = [a for a in self._artifacts if a.is_dir]
-            self._runner.start(lambda token: _listings(client, dirs, token))
+            self._runner.start(lambda token: fetch_listings(client, dirs, token))
 
         self.resize(640, 600 if self._single_dir is not None else 0)
         self._update()
@@ -480,7 +493,7 @@ class DownloadDialog(QDialog):
             label = f"{artifact.name}/{path}" if path else artifact.name
             base = safe_file_name(tree.name(node) if node else artifact.name)
             plans.append(
-                _Plan(artifact, path, True, label, base, tree.size(node) or 0, tree.file_count_of(node), _files_below(tree, node))
+                _Plan(artifact, path, True, label, base, tree.size(node) or 0, tree.file_count_of(node), files_below(tree, node))
             )
         return plans
 
@@ -505,19 +518,8 @@ class DownloadDialog(QDialog):
         )
 
     def _link(self, plan: _Plan, fmt: str) -> str:
-        artifact = plan.artifact
-        base = self._client.session.api_url
-        path = (
-            f"/artifacts/{artifact.id}/contents"
-            if artifact.latest_snapshot
-            else f"/artifacts/{artifact.id}/snapshots/{artifact.snapshot_id}/contents"
-        )
-        params: dict[str, str] = {}
-        if plan.is_folder:
-            params["fileType"] = "zip" if fmt == "zip" else "tar_gz"
-        if plan.artifact_path:
-            params["path"] = plan.artifact_path
-        return base + path + (f"?{urlencode(params)}" if params else "")
+        file_type = ("zip" if fmt == "zip" else "tar_gz") if plan.is_folder else None
+        return download_link(self._client.session.api_url, plan.artifact, plan.artifact_path, file_type)
 
     def _checked_folder(self) -> Path | None:
         text = self.folder_edit.text().strip()
@@ -681,4 +683,6 @@ __all__ = [
     "DownloadDialog",
     "ask_about_conflict",
     "default_download_folder",
+    "download_link",
+    "fetch_listings",
 ]
