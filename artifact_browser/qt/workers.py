@@ -61,12 +61,20 @@ class _Task(QRunnable):
         try:
             result = self._work(self._token)
         except BaseException as exc:  # noqa: BLE001 - every failure must reach the GUI thread
-            self._signals.raised.emit(self._generation, exc)
+            self._emit("raised", exc)
         else:
-            self._signals.succeeded.emit(self._generation, result)
+            self._emit("succeeded", result)
         finally:
             # The pool may hold the runnable a little longer; it need not hold the work's closure.
             self._work = _no_work
+
+    def _emit(self, signal_name: str, value: object) -> None:
+        try:
+            getattr(self._signals, signal_name).emit(self._generation, value)
+        except RuntimeError:
+            # The owner was destroyed while the work ran, and its runner with it:
+            # nobody waits for this answer any more.
+            log.debug("Dropped the answer of request %d: its receiver is gone", self._generation)
 
 
 def _no_work(token: CancelToken) -> None:
