@@ -1,9 +1,14 @@
 """The details pane: every attribute of the selected artifact, in words a user reads.
 
-The pane holds no connection and fetches nothing: it shows the
-:class:`~artifact_browser.api.Artifact` it is handed, so showing one is instant
-and cannot fail on the network. Everything the server sent is shown as plain
-text (a description containing ``<b>`` is shown as typed, never rendered).
+Showing an artifact is instant and cannot fail on the network: the attributes
+come from the :class:`~artifact_browser.api.Artifact` the pane is handed.
+Everything the server sent is shown as plain text (a description containing
+``<b>`` is shown as typed, never rendered).
+
+Given a client (:meth:`DetailsPane.set_client`), the pane also lists the
+artifact's snapshots (loaded in the background), shows an older snapshot
+read-only when one is chosen, and offers "Edit…" (the
+:class:`~artifact_browser.qt.artifact_editor.ArtifactEditor` dialog).
 """
 
 from __future__ import annotations
@@ -18,17 +23,21 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QScrollArea,
     QSizePolicy,
+    QSplitter,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from artifact_browser.api import Artifact
+from artifact_browser.api import Artifact, DioptraClient
 from artifact_browser.core.units import format_size
+from artifact_browser.qt.artifact_editor import ArtifactEditor
 from artifact_browser.qt.artifact_table_model import format_datetime
+from artifact_browser.qt.snapshot_history import SnapshotHistory
 
 EMPTY_TEXT = "Select an artifact"
 NONE_TEXT = "none"
@@ -84,6 +93,17 @@ def describe_size(artifact: Artifact, locale: QLocale | None = None) -> str:
     return f"{format_size(size)} ({exact} {noun})"
 
 
+def snapshot_file_url(artifact: Artifact) -> str:
+    """Where this snapshot's own contents are served.
+
+    The server's ``fileUrl`` of every snapshot targets the LATEST contents; an
+    older snapshot's bytes live under ``/snapshots/{sid}/contents``.
+    """
+    if artifact.latest_snapshot:
+        return artifact.file_url
+    return f"/api/v1/artifacts/{artifact.id}/snapshots/{artifact.snapshot_id}/contents"
+
+
 class DetailsPane(QWidget):
     """Every attribute of one artifact, or "Select an artifact" when there is none.
 
@@ -91,19 +111,32 @@ class DetailsPane(QWidget):
         server_address: The server's root URL (``DioptraClient.address``), to show
             the full file URL; may be set later with :meth:`set_server_address`.
         parent: The parent widget.
+        client: A signed-in client for the snapshot history and editing; None
+            (the default) shows the attributes only. May be set later with
+            :meth:`set_client`.
 
     Signals:
         job_activated(int): The user clicked (or pressed Enter on) the job link;
             carries the job id.
+        artifact_changed(object): An edit was saved; carries the server's answer
+            (the artifact's new latest snapshot), for the table to update its row.
+        download_requested(object): The user asked to download the contents of a
+            snapshot; carries that snapshot's :class:`Artifact` (``latest_snapshot``
+            False for an older one), ready for ``DownloadDialog``.
     """
 
     job_activated = Signal(int)
+    artifact_changed = Signal(object)
+    download_requested = Signal(object)
 
-    def __init__(self, server_address: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, server_address: str = "", parent: QWidget | None = None, *, client: DioptraClient | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("detailsPane")
         self._server_address = server_address
-        self._artifact: Artifact | None = None
+        self._client = client
+        self._artifact: Artifact | None = None  # the artifact as it is now (its latest snapshot)
+        self._shown: Artifact | None = None  # what the fields show: the artifact, or an older snapshot of it
+        self.editor: ArtifactEditor | None = None  # the open edit dialog, if any
         self._values: dict[Field, QLabel | QLineEdit] = {}
         self._rows: dict[Field, QWidget] = {}  # what the form holds: the value, or the value with its Copy button
 
@@ -121,6 +154,35 @@ class DetailsPane(QWidget):
         title_font.setBold(True)
         title_font.setPointSizeF(title_font.pointSizeF() * 1.15)
         self.title_label.setFont(title_font)
+        self.edit_button = QPushButton("Edit…", self)
+        self.edit_button.setObjectName("editArtifact")
+        self.edit_button.setToolTip("Edit the description and the task (saving makes a new snapshot)")
+        self.edit_button.clicked.connect(self.edit)
+        title_row = QHBoxLayout()
+        title_row.setContentsMargins(0, 0, 0, 0)
+        title_row.addWidget(self.title_label, 1)
+        title_row.addWidget(self.edit_button, 0, Qt.AlignmentFlag.AlignTop)
+
+        # Says loudly that the fields are an older version, with the way back.
+        self.snapshot_banner = QFrame(self)
+        self.snapshot_banner.setObjectName("olderSnapshotBanner")
+        self.snapshot_banner.setFrameShape(QFrame.Shape.StyledPanel)
+        self.snapshot_banner.setStyleSheet(
+            "#olderSnapshotBanner { background: #fff4ce; border: 1px solid #e0b040; border-radius: 3px; }"
+            " #olderSnapshotBanner QLabel { color: #3d3000; }"
+        )
+        self.snapshot_banner_label = QLabel(self.snapshot_banner)
+        self.snapshot_banner_label.setObjectName("olderSnapshotText")
+        self.snapshot_banner_label.setWordWrap(True)
+        self.snapshot_banner_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.back_to_latest_button = QPushButton("Back to the latest", self.snapshot_banner)
+        self.back_to_latest_button.setObjectName("backToLatest")
+        self.back_to_latest_button.clicked.connect(self.show_latest)
+        banner = QHBoxLayout(self.snapshot_banner)
+        banner.setContentsMargins(8, 4, 4, 4)
+        banner.addWidget(self.snapshot_banner_label, 1)
+        banner.addWidget(self.back_to_latest_button)
+        self.snapshot_banner.hide()
 
         form_widget = QWidget(self)
         self._form = QFormLayout(form_widget)
@@ -133,7 +195,8 @@ class DetailsPane(QWidget):
 
         body = QWidget(self)
         body_layout = QVBoxLayout(body)
-        body_layout.addWidget(self.title_label)
+        body_layout.addLayout(title_row)
+        body_layout.addWidget(self.snapshot_banner)
         body_layout.addWidget(form_widget)
         body_layout.addStretch(1)
         scroll = QScrollArea(self)
@@ -142,20 +205,52 @@ class DetailsPane(QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(body)
 
+        self.history = SnapshotHistory(client, self)
+        self.history.layout().setContentsMargins(9, 6, 9, 9)  # line up with the fields above
+        self.history.snapshot_chosen.connect(self.show_snapshot)
+        self.history.download_requested.connect(self.download_requested)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.setObjectName("detailsSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(scroll)
+        self.splitter.addWidget(self.history)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+
         self._stack = QStackedWidget(self)
         self._stack.addWidget(self.empty_label)
-        self._stack.addWidget(scroll)
+        self._stack.addWidget(self.splitter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._stack)
+        self._update_client_parts()
         self.show_artifact(None)
 
     # -- what the rest of the program uses -------------------------------------------
 
     @property
     def artifact(self) -> Artifact | None:
-        """The artifact shown, or None in the empty state."""
+        """The artifact the pane is about (as it is now), or None in the empty state."""
         return self._artifact
+
+    @property
+    def shown_artifact(self) -> Artifact | None:
+        """What the fields show: :attr:`artifact`, or an older snapshot of it."""
+        return self._shown
+
+    def is_showing_older_snapshot(self) -> bool:
+        """True while the fields show an older snapshot (read-only) instead of the latest."""
+        return self._shown is not None and self._artifact is not None and self._shown.snapshot_id != self._artifact.snapshot_id
+
+    @property
+    def client(self) -> DioptraClient | None:
+        return self._client
+
+    def set_client(self, client: DioptraClient | None) -> None:
+        """Use ``client`` for the snapshot history and for editing; None switches both off."""
+        self._client = client
+        self._update_client_parts()
+        self.history.set_client(client)
 
     @property
     def server_address(self) -> str:
@@ -167,13 +262,73 @@ class DetailsPane(QWidget):
         self.show_artifact(self._artifact)
 
     def show_artifact(self, artifact: Artifact | None) -> None:
-        """Show every attribute of ``artifact``; None shows "Select an artifact"."""
+        """Show every attribute of ``artifact`` (its latest snapshot); None shows "Select an artifact".
+
+        With a client, its snapshot history is (re)loaded when the artifact or
+        its snapshot differs from the one shown before.
+        """
+        previous = self._artifact
         self._artifact = artifact
+        self._shown = artifact
+        self.snapshot_banner.hide()
+        if previous is None or artifact is None or (previous.id, previous.snapshot_id) != (artifact.id, artifact.snapshot_id):
+            self.history.set_artifact(artifact)
+        else:
+            self.history.mark_shown(artifact.snapshot_id)
+        self._update_client_parts()
         if artifact is None:
             self._stack.setCurrentIndex(0)
             return
         self._fill(artifact)
         self._stack.setCurrentIndex(1)
+
+    def show_snapshot(self, snapshot: Artifact) -> None:
+        """Show an older snapshot of the current artifact read-only (the latest one: back to normal)."""
+        if self._artifact is None or snapshot.id != self._artifact.id:
+            return
+        if snapshot.snapshot_id == self._artifact.snapshot_id or snapshot.latest_snapshot:
+            self.show_latest()
+            return
+        self._shown = snapshot
+        self._fill(snapshot)
+        when = format_datetime(snapshot.snapshot_created_on) or "an unknown time"
+        self.snapshot_banner_label.setText(
+            f"Showing snapshot {snapshot.snapshot_id} of {when}, an older version (read-only). "
+            f"The artifact is now at snapshot {self._artifact.snapshot_id}."
+        )
+        self.snapshot_banner.show()
+        self.history.mark_shown(snapshot.snapshot_id)
+        self._update_client_parts()
+
+    def show_latest(self) -> None:
+        """Leave an older snapshot: show the artifact as it is now."""
+        if self._artifact is None:
+            return
+        self._shown = self._artifact
+        self._fill(self._artifact)
+        self.snapshot_banner.hide()
+        self.history.mark_shown(self._artifact.snapshot_id)
+        self._update_client_parts()
+
+    def edit(self) -> ArtifactEditor | None:
+        """Open the edit dialog for the artifact as it is now (needs a client).
+
+        Returns:
+            The dialog (also kept in :attr:`editor` while it is open), or None.
+        """
+        if self._client is None or self._artifact is None:
+            return None
+        if self.editor is not None:
+            self.editor.raise_()
+            self.editor.activateWindow()
+            return self.editor
+        editor = ArtifactEditor(self._client, self._artifact, self)
+        editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        editor.artifact_changed.connect(self._on_edited)
+        editor.finished.connect(self._on_editor_closed)
+        self.editor = editor
+        editor.open()
+        return editor
 
     def is_empty(self) -> bool:
         """True while the pane shows "Select an artifact"."""
@@ -181,7 +336,7 @@ class DetailsPane(QWidget):
 
     def text(self, field: Field) -> str:
         """What the pane shows for ``field`` as plain text ("" in the empty state)."""
-        if self._artifact is None:
+        if self._shown is None:
             return ""
         widget = self._values[field]
         if isinstance(widget, QLabel) and widget.textFormat() == Qt.TextFormat.RichText:
@@ -198,13 +353,34 @@ class DetailsPane(QWidget):
 
     def copy_uri(self) -> None:
         """Put the artifact's URI on the clipboard."""
-        if self._artifact is not None:
-            QGuiApplication.clipboard().setText(self._artifact.artifact_uri)
+        if self._shown is not None:
+            QGuiApplication.clipboard().setText(self._shown.artifact_uri)
 
     def copy_file_url(self) -> None:
-        """Put the artifact's full file URL on the clipboard."""
-        if self._artifact is not None:
-            QGuiApplication.clipboard().setText(full_file_url(self._server_address, self._artifact.file_url))
+        """Put the full file URL of what is shown (the artifact, or an older snapshot) on the clipboard."""
+        if self._shown is not None:
+            QGuiApplication.clipboard().setText(full_file_url(self._server_address, snapshot_file_url(self._shown)))
+
+    # -- editing ------------------------------------------------------------------------
+
+    def _on_edited(self, artifact: Artifact) -> None:
+        self.show_artifact(artifact)
+        self.artifact_changed.emit(artifact)
+
+    def _on_editor_closed(self, _result: int) -> None:
+        self.editor = None
+
+    def _update_client_parts(self) -> None:
+        has_client = self._client is not None
+        self.history.setVisible(has_client)
+        self.edit_button.setVisible(has_client)
+        older = self.is_showing_older_snapshot()
+        self.edit_button.setEnabled(has_client and self._artifact is not None and not older)
+        self.edit_button.setToolTip(
+            "Go back to the latest snapshot to edit the artifact"
+            if older
+            else "Edit the description and the task (saving makes a new snapshot)"
+        )
 
     # -- building -----------------------------------------------------------------------
 
@@ -259,7 +435,7 @@ class DetailsPane(QWidget):
             Field.TYPE: "Directory" if artifact.is_dir else "File",
             Field.SIZE: describe_size(artifact, locale),
             Field.URI: artifact.artifact_uri,
-            Field.FILE_URL: full_file_url(self._server_address, artifact.file_url),
+            Field.FILE_URL: full_file_url(self._server_address, snapshot_file_url(artifact)),
             Field.CREATED: format_datetime(artifact.created_on, long_format) or "Unknown",
             Field.LAST_MODIFIED: format_datetime(artifact.last_modified_on, long_format) or "Unknown",
             Field.SNAPSHOT_CREATED: format_datetime(artifact.snapshot_created_on, long_format) or "Unknown",

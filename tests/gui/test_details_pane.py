@@ -150,3 +150,37 @@ def test_none_empties_the_pane_again(pane: DetailsPane, directory: Artifact) -> 
     pane.show_artifact(directory)
     pane.show_artifact(None)
     assert pane.is_empty() and pane.artifact is None and pane.empty_label.isVisible()
+
+
+def test_without_a_client_the_pane_only_shows_attributes(pane: DetailsPane, file_with_task: Artifact) -> None:
+    pane.show_artifact(file_with_task)
+    assert pane.client is None
+    assert not pane.edit_button.isVisible() and not pane.history.isVisible()
+    assert pane.edit() is None
+
+
+def test_set_client_brings_the_history_and_editing(qtbot, pane: DetailsPane, client: DioptraClient, file_with_task: Artifact) -> None:
+    pane.show_artifact(file_with_task)
+    pane.set_client(client)
+    assert pane.edit_button.isVisible() and pane.edit_button.isEnabled() and pane.history.isVisible()
+    qtbot.waitUntil(lambda: not pane.history.is_loading() and pane.history.model.rowCount() > 0, timeout=10_000)
+    assert pane.history.snapshots()[0].snapshot_id == file_with_task.snapshot_id
+    assert pane.history.chosen().snapshot_id == file_with_task.snapshot_id
+
+    editor = pane.edit()
+    assert editor is not None and pane.editor is editor and editor.artifact == file_with_task
+    assert pane.edit() is editor  # one editor per pane, brought forward
+    editor.reject()  # nothing sent: this seeded artifact stays as the manifest says
+    qtbot.waitUntil(lambda: pane.editor is None, timeout=10_000)
+    assert client.artifacts.get_by_id(file_with_task.id).snapshot_id == file_with_task.snapshot_id
+
+
+def test_the_history_is_not_reloaded_for_the_same_snapshot(qtbot, client: DioptraClient, file_with_task: Artifact) -> None:
+    pane = DetailsPane(client.address, client=client)
+    qtbot.addWidget(pane)
+    pane.show_artifact(file_with_task)
+    qtbot.waitUntil(lambda: not pane.history.is_loading(), timeout=10_000)
+    pane.show_artifact(dataclasses.replace(file_with_task))  # the table re-selecting the same row
+    assert not pane.history.is_loading()
+    pane.show_artifact(None)
+    assert pane.history.model.rowCount() == 0
