@@ -17,8 +17,10 @@ import pytest  # noqa: E402
 from artifact_browser.api import DioptraClient, connect  # noqa: E402
 from artifact_browser.api.session import Session  # noqa: E402
 from artifact_browser.devserver import DevServer, SeedManifest, start_seeded_server  # noqa: E402
+from background import let_background_requests_finish  # noqa: E402
 
 log = logging.getLogger(__name__)
+
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ def client(dioptra: Dioptra) -> Iterator[DioptraClient]:
     with connect(dioptra.url) as signed_in:
         signed_in.auth.login(demo.username, demo.password)
         yield signed_in
+        let_background_requests_finish()
+
 
 
 @pytest.fixture(autouse=True)

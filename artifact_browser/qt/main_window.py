@@ -31,14 +31,17 @@ from artifact_browser.qt.artifact_pager import ArtifactPager, ArtifactQuery, Pag
 from artifact_browser.qt.artifact_table_model import ArtifactTableModel, Column, Role
 from artifact_browser.qt.details_pane import DetailsPane, full_file_url
 from artifact_browser.qt.download_dialog import DownloadDialog
+from artifact_browser.qt.drag_out import DragOut, artifact_items, file_tree_items
 from artifact_browser.qt.error_dialog import show_unexpected_error
 from artifact_browser.qt.file_tree_view import FileTreeView
-from artifact_browser.qt.group_job_tree_model import GroupJobTreeModel
+from artifact_browser.qt.group_job_tree_model import GroupJobTreeModel, TreeRole
 from artifact_browser.qt.pager_bar import PagerBar
 from artifact_browser.qt.preview_pane import PreviewPane
+from artifact_browser.qt.register_dialog import RegisterDialog
 from artifact_browser.qt.search_box import SearchBox
 from artifact_browser.qt.settings import Settings, SortOrder
 from artifact_browser.qt.transfer_panel import TransferPanel
+from artifact_browser.qt.workers import TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,8 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self._client = client
         self.settings = settings if settings is not None else Settings()
+        # An artifact to select when the next page arrives (after a registration or an edit).
+        self._reveal_id: int | None = None
         username = client.session.username or "(not signed in)"
         self.setWindowTitle(f"{APP_TITLE} — {username} @ {client.address}")
 
@@ -140,9 +145,10 @@ class MainWindow(QMainWindow):
         # Room for "#123 description" beside the status; the experiment column takes the rest.
         self.tree.setColumnWidth(0, self.tree.fontMetrics().horizontalAdvance("#0000 a job description") + 40)
         self.tree.setColumnWidth(1, self.tree.fontMetrics().horizontalAdvance("deferred") + 16)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
 
     def _build_right(self) -> None:
-        self.details = DetailsPane(self._client.address, self)
+        self.details = DetailsPane(self._client.address, self, client=self._client)
         self.files = FileTreeView(self._client, self)
         self.files.hide()  # only directory artifacts have files to browse
         self.preview = PreviewPane(self._client, self)
@@ -183,23 +189,33 @@ class MainWindow(QMainWindow):
         self.open_details_action = _action(self, "Open &details", self.open_details, "Show the files or the preview of the artifact")
         self.download_action = _action(self, "&Download…", self.download_selected, "Download the selected artifacts")
         self.download_action.setShortcut(QKeySequence.StandardKey.Save)
-        for action in (self.copy_id_action, self.copy_uri_action, self.copy_link_action, self.open_details_action):
+        self.edit_action = _action(self, "&Edit artifact…", self.edit_current, "Edit the description and task of the current artifact")
+        self.register_action = _action(
+            self, "&Register artifact…", lambda: self.register_artifact(), "Register a file or folder that a job's MLflow run logged"
+        )
+        self.register_action.setShortcut(QKeySequence.StandardKey.New)
+        self.edit_action.setShortcut(QKeySequence("F2"))
+        for action in (self.copy_id_action, self.copy_uri_action, self.copy_link_action, self.open_details_action, self.edit_action):
             # Shortcuts of the table's own, so Ctrl+C in the search box still copies text.
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.table.addAction(action)
         self.addAction(self.refresh_action)
         self.addAction(self.download_action)
+        self.addAction(self.register_action)
         self.addAction(self.search.focus_action)
         quit_action = _action(self, "&Quit", self.close, "Close the window")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
 
         file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.register_action)
         file_menu.addAction(self.download_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         edit_menu = self.menuBar().addMenu("&Edit")
         for action in (self.copy_id_action, self.copy_uri_action, self.copy_link_action):
             edit_menu.addAction(action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.edit_action)
         edit_menu.addSeparator()
         edit_menu.addAction(self.search.focus_action)
         view_menu = self.menuBar().addMenu("&View")
@@ -215,6 +231,12 @@ class MainWindow(QMainWindow):
         ):
             go_menu.addAction(action)
 
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("mainToolBar")  # so saveState() keeps its place
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for action in (self.refresh_action, self.download_action, self.register_action, self.edit_action):
+            toolbar.addAction(action)
+
     def _connect(self) -> None:
         self.search.search_requested.connect(self.pager.set_search)
         self.pager.search_error.connect(self.search.show_error)
@@ -227,11 +249,21 @@ class MainWindow(QMainWindow):
         # line stays about the table, so two failures never overwrite each other.
         self.tree.selectionModel().currentChanged.connect(self._on_tree_current)
         self.tree.activated.connect(self.tree_model.activate)
+        self.tree.customContextMenuRequested.connect(self._show_tree_menu)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._side_timer.start())
         self.model.modelReset.connect(self._side_timer.start)
         self.table.activated.connect(lambda _index: self.open_details())
         self.table.customContextMenuRequested.connect(self._show_table_menu)
         self.details.job_activated.connect(self.show_job)
+        self.details.download_requested.connect(lambda snapshot: self._open_download_dialog([snapshot]))
+        self.details.artifact_changed.connect(self._on_artifact_edited)
+        # Rows of the table and files or folders of the tree can be dragged onto a file manager.
+        self.drag_out = DragOut(self.transfers, self._client, self)
+        self.drag_out.enable(self.table, lambda: artifact_items(self.selected_artifacts()))
+        self.files.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)  # several at once
+        self.drag_out.enable(self.files.tree, lambda: file_tree_items(self.files))
+        self.drag_out.message.connect(self.status_label.setText)
+        self.drag_out.transfers_queued.connect(lambda _count: self.transfers_dock.show())
         self.files.file_selected.connect(self.preview.show_file)
         self.files.folder_selected.connect(lambda *_: self.preview.clear("Select a file to preview it."))
 
@@ -317,10 +349,39 @@ class MainWindow(QMainWindow):
         preselected = None
         if self.files.isVisible() and self.files.tree.hasFocus() and self.files.current_file() is not None:
             preselected = self.files.current_file().relative_path
+        self._open_download_dialog(artifacts, preselected)
+
+    def _open_download_dialog(self, artifacts: list[Artifact], preselected: str | None = None) -> None:
+        """The download dialog for ``artifacts`` (an older snapshot downloads that snapshot)."""
         dialog = DownloadDialog(self._client, artifacts, self.settings, self, preselected_path=preselected)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._queue_downloads(dialog.requests()))
         dialog.open()
+
+    def edit_current(self) -> None:
+        """Edit the current artifact's description and task (in a dialog from the details pane)."""
+        if self._current_artifact() is None:
+            self.status_label.setText("Select the artifact to edit first.")
+            return
+        self._side_timer.stop()
+        if self.details.artifact != self._current_artifact():
+            self._show_current_in_side_panels()
+        self.details.edit()
+
+    def register_artifact(self, *, group_id: int | None = None, job_id: int | None = None) -> RegisterDialog:
+        """Open the registration form; without a group or job, those the tree has chosen are filled in."""
+        if group_id is None and job_id is None:
+            group_id, job_id = self._tree_choice(self.tree.currentIndex())
+        dialog = RegisterDialog(self._client, self, group_id=group_id, job_id=job_id)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.registered.connect(self._on_registered)
+        dialog.open()
+        return dialog
+
+    def reveal_artifact(self, artifact_id: int) -> None:
+        """Load the current listing again and select ``artifact_id`` in it when it is there."""
+        self._reveal_id = artifact_id
+        self.pager.refresh()
 
     def _queue_downloads(self, requests) -> None:
         queued, refused = 0, []
@@ -369,11 +430,40 @@ class MainWindow(QMainWindow):
             # Only the status bar can say where the rows come from (a job not loaded in the tree).
             text += f" of job {scope.id}"
         self.status_label.setText(text)
+        if self._select_revealed():
+            return
         if not self.table.currentIndex().isValid() and self.model.rowCount():
             # Keyboard users land on the first row, ready for the arrow keys.
             self.table.selectionModel().setCurrentIndex(
                 self.model.index(0, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
             )
+
+    def _on_registered(self, artifact: Artifact) -> None:
+        # The job's listing shows the new row (newest first); a cached page would lack it.
+        if artifact.job_id is not None:
+            self.show_job(artifact.job_id)
+        self.reveal_artifact(artifact.id)
+        self.status_label.setText(f"Registered artifact {artifact.id} ({artifact.name}).")
+
+    def _on_artifact_edited(self, artifact: Artifact) -> None:
+        # The table still holds the artifact as it was; the pane must not get that back.
+        self.status_label.setText(f"Saved artifact {artifact.id} (a new snapshot, {artifact.snapshot_id}).")
+        self.reveal_artifact(artifact.id)
+
+    def _select_revealed(self) -> bool:
+        """Select the artifact :meth:`reveal_artifact` asked for, if this page shows it."""
+        wanted, self._reveal_id = self._reveal_id, None
+        if wanted is None:
+            return False
+        row = next((r for r in range(self.model.rowCount()) if self.model.artifact(r).id == wanted), None)
+        if row is None:
+            self.status_label.setText(f"Artifact {wanted} is not on this page of the table.")
+            return False
+        self.table.selectionModel().setCurrentIndex(
+            self.model.index(row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.table.scrollTo(self.model.index(row, 0))
+        return True
 
     def _on_unexpected_error(self, exc: object) -> None:
         show_unexpected_error("Could not load the artifacts.", exc if isinstance(exc, BaseException) else str(exc), self)
@@ -404,9 +494,27 @@ class MainWindow(QMainWindow):
             menu.addAction(action)
         menu.addSeparator()
         menu.addAction(self.download_action)
+        menu.addAction(self.edit_action)
         menu.addAction(self.open_details_action)
         menu.addAction(self.refresh_action)
         menu.popup(self.table.viewport().mapToGlobal(position))
+
+    def _tree_choice(self, index: QModelIndex) -> tuple[int | None, int | None]:
+        """The group id and job id a tree row stands for (None where it names none)."""
+        if not index.isValid():
+            return None, None
+        group, job = index.data(TreeRole.GROUP), index.data(TreeRole.JOB)
+        return (group.id if group is not None else None), (job.id if job is not None else None)
+
+    def _show_tree_menu(self, position) -> None:
+        group_id, job_id = self._tree_choice(self.tree.indexAt(position))
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        text = f"Register artifact for job {job_id}…" if job_id is not None else "Register artifact…"
+        menu.addAction(text, lambda: self.register_artifact(group_id=group_id, job_id=job_id))
+        menu.addSeparator()
+        menu.addAction(self.refresh_action)
+        menu.popup(self.tree.viewport().mapToGlobal(position))
 
     def _copy(self, lines: list[str], what: str) -> None:
         if not lines:
@@ -416,13 +524,18 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self._save_settings()
-        # Answers that arrive after the window is gone have nowhere to go.
+        # Answers that arrive after the window is gone have nowhere to go, and no
+        # panel may start a request any more.
+        self._side_timer.stop()
         self.pager.cancel()
+        for runner in self.findChildren(TaskRunner):
+            runner.cancel()
         # Running transfers stop and are kept in the history as interrupted, ready to retry.
         # The window goes first, so a transfer slow to stop (a request to a silent
         # server) delays only the exit, and never by more than a few seconds.
         self.hide()
         self.transfers.shutdown(wait=True, timeout=_TRANSFER_STOP_WAIT_S)
+        self.drag_out.close()
         self.transfer_panel.model.detach()
         super().closeEvent(event)
 

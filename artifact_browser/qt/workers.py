@@ -41,6 +41,11 @@ Work = Callable[[CancelToken], Any]
 
 __all__ = ["CancelToken", "TaskRunner", "Work"]
 
+# Background work mostly waits on the network, not the CPU. Qt sizes its global
+# pool by the number of cores (2 on a small machine), so two slow requests would
+# hold up every other panel's work; a few more threads cost next to nothing.
+MIN_BACKGROUND_THREADS = 8
+
 
 class _TaskSignals(QObject):
     """The voice of one request; emitted from the pool thread, received on the GUI thread."""
@@ -110,7 +115,11 @@ class TaskRunner(QObject):
 
     def __init__(self, parent: QObject | None = None, *, pool: QThreadPool | None = None) -> None:
         super().__init__(parent)
-        self._pool = pool or QThreadPool.globalInstance()
+        if pool is None:
+            pool = QThreadPool.globalInstance()
+            if pool.maxThreadCount() < MIN_BACKGROUND_THREADS:
+                pool.setMaxThreadCount(MIN_BACKGROUND_THREADS)
+        self._pool = pool
         self._generation = 0
         self._token: CancelToken | None = None
         # generation -> (runnable, signals): strong references until the answer is delivered.

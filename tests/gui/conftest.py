@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from background import let_background_requests_finish
 from slow_proxy import SlowProxy
 
 from artifact_browser.api import DioptraClient, connect
@@ -24,3 +25,4 @@ def slow_client(dioptra, proxy: SlowProxy) -> Iterator[DioptraClient]:
     with connect(proxy.url) as signed_in:
         signed_in.auth.login(demo.username, demo.password)
         yield signed_in
+        let_background_requests_finish()

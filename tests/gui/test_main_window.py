@@ -19,6 +19,7 @@ from artifact_browser.qt.artifact_table_model import Column
 from artifact_browser.qt.main_window import MainWindow
 from artifact_browser.qt.settings import DEFAULT_PAGE_SIZE
 from artifact_browser.qt.sign_in_dialog import SignInDialog
+from background import let_background_requests_finish
 from gui_support import save_screenshot
 from memory_keyring import MemoryKeyring, memory_keyring, no_keyring_backend  # noqa: F401 - fixtures
 
@@ -48,6 +49,7 @@ def alice(dioptra) -> Iterator[DioptraClient]:
     client = connect(dioptra.url)
     client.auth.login(user.username, user.password)
     yield client
+    let_background_requests_finish()
     client.close()
 
 

@@ -31,6 +31,7 @@ from artifact_browser.qt.main_window import LOADING, MainWindow
 from artifact_browser.qt.preview_pane import Page
 from artifact_browser.qt.search_box import query_for
 from artifact_browser.qt.settings import Settings
+from background import let_background_requests_finish
 from gui_support import save_screenshot
 
 TIMEOUT_MS = 15_000
@@ -524,6 +525,7 @@ def bob(dioptra) -> Iterator[DioptraClient]:
     with connect(dioptra.url) as signed_in:
         signed_in.auth.login(user.username, user.password)
         yield signed_in
+        let_background_requests_finish()
 
 
 def test_an_expired_session_is_renewed_without_the_user_noticing(
