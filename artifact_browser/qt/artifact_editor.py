@@ -29,8 +29,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
-    QSizePolicy,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -45,6 +43,7 @@ from artifact_browser.api import (
 )
 from artifact_browser.core.registration import FormField, explain_refusal, server_text
 from artifact_browser.qt.error_dialog import show_unexpected_error
+from artifact_browser.qt.field_note import ERROR_STYLE, HINT_STYLE, FieldNote
 from artifact_browser.qt.task_picker import TaskPicker
 from artifact_browser.qt.workers import TaskRunner
 
@@ -53,74 +52,6 @@ log = logging.getLogger(__name__)
 TITLE = "Edit artifact"
 NOTHING_CHANGED = "Change the description or the task to save a new snapshot."
 SAVING = "Saving…"
-_ERROR_STYLE = "color: #b00020;"
-_HINT_STYLE = "color: palette(mid);"
-
-
-class RefusalMessage(QWidget):
-    """A red sentence under a field, with the server's own words behind a "Details" toggle."""
-
-    def __init__(self, name: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName(name)
-        self.label = QLabel(self)
-        self.label.setObjectName(f"{name}Text")
-        self.label.setTextFormat(Qt.TextFormat.PlainText)
-        self.label.setWordWrap(True)
-        self.label.setStyleSheet(_ERROR_STYLE)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.details_toggle = QToolButton(self)
-        self.details_toggle.setObjectName(f"{name}DetailsToggle")
-        self.details_toggle.setText("Details")
-        self.details_toggle.setCheckable(True)
-        self.details_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.details_toggle.setArrowType(Qt.ArrowType.RightArrow)
-        self.details_toggle.setToolTip("Show what the server said")
-        self.details_toggle.toggled.connect(self._show_details)
-        self.details_view = QPlainTextEdit(self)
-        self.details_view.setObjectName(f"{name}Details")
-        self.details_view.setReadOnly(True)
-        self.details_view.setMaximumHeight(90)
-        self.details_view.hide()
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.label, 1)
-        row.addWidget(self.details_toggle, 0, Qt.AlignmentFlag.AlignTop)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addLayout(row)
-        layout.addWidget(self.details_view)
-        self.clear()
-
-    def show_message(self, message: str, details: str = "") -> None:
-        """Show ``message``; ``details`` (the server's text) behind the toggle and in the tooltip."""
-        self.label.setText(message)
-        self.label.setToolTip(details)
-        self.details_view.setPlainText(details)
-        self.details_toggle.setVisible(bool(details))
-        self.details_toggle.setChecked(False)
-        self.show()
-
-    def clear(self) -> None:
-        """Hide the message."""
-        self.label.clear()
-        self.details_view.clear()
-        self.details_toggle.setChecked(False)
-        self.hide()
-
-    def text(self) -> str:
-        """The message shown ("" when hidden)."""
-        return self.label.text() if not self.isHidden() else ""
-
-    def details(self) -> str:
-        """The server's text behind the toggle."""
-        return self.details_view.toPlainText()
-
-    def _show_details(self, shown: bool) -> None:
-        self.details_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
-        self.details_view.setVisible(shown)
 
 
 class ArtifactEditor(QDialog):
@@ -171,15 +102,15 @@ class ArtifactEditor(QDialog):
         self.description_edit.setTabChangesFocus(True)  # Tab moves on, as in every other field
         lines = self.description_edit.fontMetrics().lineSpacing()
         self.description_edit.setFixedHeight(lines * 4 + 12)
-        self.description_error = RefusalMessage("descriptionError", self)
+        self.description_error = FieldNote(self, name="descriptionError")
 
         self.task_picker = TaskPicker(client, self)
         self.task_problem = QLabel(self)
         self.task_problem.setObjectName("taskProblem")
         self.task_problem.setWordWrap(True)
         self.task_problem.setTextFormat(Qt.TextFormat.PlainText)
-        self.task_problem.setStyleSheet(_ERROR_STYLE)
-        self.task_error = RefusalMessage("taskError", self)
+        self.task_problem.setStyleSheet(ERROR_STYLE)
+        self.task_error = FieldNote(self, name="taskError")
         self.latest_offer = QWidget(self)
         self.latest_offer.setObjectName("latestOffer")
         self.latest_label = QLabel(self.latest_offer)
@@ -213,7 +144,7 @@ class ArtifactEditor(QDialog):
         form.addRow(description_label, description_box)
         form.addRow(QLabel("Task:", self), task_box)
 
-        self.form_error = RefusalMessage("formError", self)
+        self.form_error = FieldNote(self, name="formError")
         self.busy_bar = QProgressBar(self)
         self.busy_bar.setObjectName("editorBusy")
         self.busy_bar.setRange(0, 0)  # indeterminate: the server says nothing about progress
@@ -223,7 +154,7 @@ class ArtifactEditor(QDialog):
         self.hint_label = QLabel(self)
         self.hint_label.setObjectName("editorHint")
         self.hint_label.setWordWrap(True)
-        self.hint_label.setStyleSheet(_HINT_STYLE)
+        self.hint_label.setStyleSheet(HINT_STYLE)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setToolTip("Send the changes to the server (a new snapshot)")
@@ -331,7 +262,7 @@ class ArtifactEditor(QDialog):
         log.warning("Editing artifact %s was refused: %s", self._artifact.id, exc)
         field, message, details = explain_edit_refusal(exc)
         target = {FormField.TASK: self.task_error, FormField.DESCRIPTION: self.description_error}.get(field, self.form_error)
-        target.show_message(message, details)
+        target.show_problem(message, details)
         # The user's typing stays where it is; Save stays available for another try.
         (self.task_picker if target is self.task_error else self.description_edit).setFocus()
 

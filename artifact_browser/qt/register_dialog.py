@@ -14,13 +14,12 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import QMimeData, Qt, QUrl, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QFontDatabase
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -28,7 +27,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSizePolicy,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -36,6 +34,7 @@ from PySide6.QtWidgets import (
 from artifact_browser.api import ApiError, Artifact, DioptraClient, NotFoundError, User
 from artifact_browser.core.registration import FormField, Refusal, check_inside_run, check_uri, explain_refusal, uri_from_drop
 from artifact_browser.qt.error_dialog import show_unexpected_error
+from artifact_browser.qt.field_note import HINT_STYLE, FieldNote
 from artifact_browser.qt.job_picker import JobPicker, RunState
 from artifact_browser.qt.task_picker import TaskPicker
 from artifact_browser.qt.workers import TaskRunner
@@ -44,74 +43,7 @@ log = logging.getLogger(__name__)
 
 TITLE = "Register artifact"
 REGISTER = "&Register"
-_ERROR_STYLE = "color: #b00020;"
-_HINT_STYLE = "color: palette(placeholder-text);"
 URI_HINT = "A file or folder the job's MLflow run has logged: …/<run id>/artifacts/<path>. Drop a file here to fill it in."
-
-
-class FieldNote(QWidget):
-    """A line under a field: a hint, a problem (red), or a server refusal with its details.
-
-    The server's own text sits behind a "Details" toggle, so the sentence stays short
-    while a user who reports the problem can still copy what the server said.
-    """
-
-    def __init__(self, parent: QWidget | None = None, *, name: str = "") -> None:
-        super().__init__(parent)
-        self.setObjectName(name)
-        self.label = QLabel(self)
-        self.label.setObjectName(f"{name}Text" if name else "")
-        self.label.setTextFormat(Qt.TextFormat.PlainText)  # server text is not markup
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.details_button = QToolButton(self)
-        self.details_button.setText("Details")
-        self.details_button.setCheckable(True)
-        self.details_button.setToolTip("Show what the server said")
-        self.details = QLabel(self)
-        self.details.setTextFormat(Qt.TextFormat.PlainText)
-        self.details.setWordWrap(True)
-        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.details.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.details.setFrameShape(QFrame.Shape.StyledPanel)
-        self.details.setMargin(4)
-        self.details_button.toggled.connect(self.details.setVisible)
-
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.label, 1)
-        row.addWidget(self.details_button, 0, Qt.AlignmentFlag.AlignTop)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addLayout(row)
-        layout.addWidget(self.details)
-        self.clear()
-
-    @property
-    def is_error(self) -> bool:
-        return self.label.styleSheet() == _ERROR_STYLE
-
-    def show_hint(self, text: str) -> None:
-        self._show(text, "", _HINT_STYLE)
-
-    def show_problem(self, text: str, details: str = "") -> None:
-        self._show(text, details, _ERROR_STYLE)
-
-    def clear(self) -> None:
-        self._show("", "", "")
-
-    def _show(self, text: str, details: str, style: str) -> None:
-        self.label.setText(text)
-        self.label.setStyleSheet(style)
-        self.details.setText(details)
-        self.setToolTip(details)
-        self.details_button.setVisible(bool(details))
-        if not details:
-            self.details_button.setChecked(False)
-        self.details.setVisible(bool(details) and self.details_button.isChecked())
-        self.setVisible(bool(text))
 
 
 class UriEdit(QLineEdit):
@@ -225,7 +157,7 @@ class RegisterDialog(QDialog):
         self.missing_label.setObjectName("missingLabel")
         self.missing_label.setTextFormat(Qt.TextFormat.PlainText)
         self.missing_label.setWordWrap(True)
-        self.missing_label.setStyleSheet(_HINT_STYLE)
+        self.missing_label.setStyleSheet(HINT_STYLE)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
         self.register_button: QPushButton = self.buttons.addButton(REGISTER, QDialogButtonBox.ButtonRole.AcceptRole)

@@ -151,13 +151,13 @@ def test_a_refused_task_is_explained_on_the_task_and_the_typing_is_kept(
     qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: editor.task_error.text() != "", timeout=TIMEOUT_MS)
     assert words in editor.task_error.text()
-    assert error_type in editor.task_error.details() and "HTTP 404" in editor.task_error.details()
-    assert editor.task_error.label.toolTip() == editor.task_error.details()  # the server's words, one hover away
+    assert error_type in editor.task_error.details_text() and "HTTP 404" in editor.task_error.details_text()
+    assert editor.task_error.label.toolTip() == editor.task_error.details_text()  # the server's words, one hover away
     assert editor.description_error.text() == "" and editor.form_error.text() == ""
     assert editor.isVisible() and editor.result() == 0  # still open
     assert editor.description_edit.toPlainText() == "typed by the user"
     assert editor.save_button.isEnabled()  # another try is one click away
-    editor.task_error.details_toggle.click()
+    editor.task_error.details_button.click()
     assert editor.task_error.details_view.isVisible()
     save_screenshot(editor, "artifact_editor_refused")
     # Nothing was half saved.
@@ -172,7 +172,7 @@ def test_an_artifact_gone_from_the_server_is_said_for_the_whole_form(qtbot, clie
     qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: editor.form_error.text() != "", timeout=TIMEOUT_MS)
     assert "no longer exists" in editor.form_error.text()
-    assert "EntityDoesNotExistError" in editor.form_error.details()
+    assert "EntityDoesNotExistError" in editor.form_error.details_text()
     assert editor.description_edit.toPlainText() == "lost?"
 
 

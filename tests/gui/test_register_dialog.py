@@ -114,8 +114,8 @@ def note_details(dialog: RegisterDialog, field: FormField) -> str:
     note = {FormField.URI: dialog.uri_note, FormField.JOB: dialog.job_note, FormField.TASK: dialog.task_note}[field]
     assert note.details_button.isVisibleTo(dialog), "the server's text must be one click away"
     note.details_button.click()
-    assert note.details.isVisibleTo(dialog)
-    return note.details.text()
+    assert note.details_view.isVisibleTo(dialog)
+    return note.details_text()
 
 
 def job_with_run(manifest, group_id: int):
