@@ -89,6 +89,31 @@ def main(folder: Path) -> None:
                 window.files.select_path(next(f.relative_path for f in manifest.artifact(window.files.artifact.id).files if f.relative_path.endswith(".png")))
                 wait_until(lambda: not window.preview.is_busy)
                 save(window, folder, "file_tree_and_image")
+
+                edited = next(a for a in manifest.artifacts if a.snapshot_count > 1)
+                select_row(window, lambda a: a.id == edited.id)
+                history = window.details.history
+                wait_until(lambda: window.details.artifact is not None and window.details.artifact.id == edited.id)
+                wait_until(lambda: len(history.snapshots()) == edited.snapshot_count)
+                history.choose(history.snapshots()[-1].snapshot_id)
+                wait_until(window.details.is_showing_older_snapshot)
+                save(window, folder, "snapshot_history")
+                window.details.show_latest()
+
+                window.edit_current()
+                wait_until(lambda: window.details.editor is not None and not window.details.editor.task_picker.is_loading())
+                save(window.details.editor, folder, "edit_artifact")
+                window.details.editor.reject()
+
+                # The form filled in as a user would, but not sent: the demo data stays as seeded.
+                spare = next(s for s in manifest.spares if not s.is_dir)
+                form = window.register_artifact(group_id=spare.group_id, job_id=spare.job_id)
+                wait_until(lambda: form.job_picker.run_id() is not None)
+                form.uri_edit.setText(spare.uri)
+                form.description_edit.setPlainText("evaluation notes")
+                wait_until(form.register_button.isEnabled)
+                save(form, folder, "register_artifact")
+                form.reject()
                 window.close()
 
             store = ProfileStore(Path(tmp) / "profiles.json")
