@@ -191,16 +191,20 @@ class TransferHistory:
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_history_path()
         self.warning: str | None = None
+        self.crashed_while_running: set[int] = set()
 
     def load(self) -> list[Transfer]:
         """The transfers of the previous run, in submission order.
 
         Transfers that were QUEUED or RUNNING when that run ended come back as
-        FAILED with :data:`INTERRUPTED`. A file that cannot be parsed is renamed
+        FAILED with :data:`INTERRUPTED`; the ids of the RUNNING ones (which may
+        have left a partial file) are in :attr:`crashed_while_running`. A file
+        that cannot be parsed is renamed
         to ``<name>.damaged-<timestamp>`` and ``[]`` is returned, with
         :attr:`warning` set; it never raises for a bad file.
         """
         self.warning = None
+        self.crashed_while_running = set()
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -222,6 +226,7 @@ class TransferHistory:
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             return self._set_aside(exc)
         now = time.time()
+        self.crashed_while_running = {t.id for t in transfers if t.state is TransferState.RUNNING}
         return [
             replace(t, state=TransferState.FAILED, error=INTERRUPTED, bytes_done=0, finished_at=now)
             if t.state in (TransferState.QUEUED, TransferState.RUNNING)
@@ -275,10 +280,10 @@ class _HistoryWriter:
                 self._thread.start()
             self._condition.notify_all()
 
-    def flush(self) -> None:
-        """Wait until the newest list handed over is on disk."""
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until the newest list handed over is on disk; False if ``timeout`` passed first."""
         with self._condition:
-            self._condition.wait_for(lambda: self._latest is None and not self._saving)
+            return self._condition.wait_for(lambda: self._latest is None and not self._saving, timeout)
 
     def _run(self) -> None:
         while True:
@@ -290,6 +295,8 @@ class _HistoryWriter:
                 self._history.save(transfers)
             except OSError as exc:
                 log.warning("The transfer history could not be saved to %s: %s", self._history.path, exc)
+            except Exception:  # noqa: BLE001 - the writer must outlive any bad row, or closing would wait forever
+                log.exception("The transfer history could not be saved to %s", self._history.path)
             finally:
                 with self._condition:
                     self._saving = False
@@ -424,13 +431,25 @@ class TransferManager:
         self._next_id = 1
         # Live worker threads, including ones past their final state that still deliver or save.
         self._workers: set[threading.Thread] = set()
+        self._leftovers_removed: threading.Thread | None = None
         if history is not None:
             for transfer in history.load():
                 self._jobs[transfer.id] = _Job(transfer)
-                if transfer.state is TransferState.FAILED and transfer.error == INTERRUPTED:
-                    # A killed run may have left a .part (or a staging folder) behind.
-                    _remove_leftovers(transfer.request.destination)
             self._next_id = max(self._jobs, default=0) + 1
+            # Only a transfer that was RUNNING when the program died wrote a .part (or a
+            # staging folder); it is removed once, now, and a folder may take a while.
+            # Later starts see the row as FAILED and leave that name alone: it may be
+            # another program's by then.
+            crashed = [self._jobs[i].transfer.request.destination for i in history.crashed_while_running]
+            if self._jobs and self._history_writer is not None:
+                # On disk at once as loaded (interrupted rows as FAILED), so the next start
+                # does not take them for running ones again.
+                self._history_writer.save_later([job.transfer for job in self._jobs.values()])
+            if crashed:
+                self._leftovers_removed = threading.Thread(
+                    target=lambda: [_remove_leftovers(d) for d in crashed], name="transfer-leftovers", daemon=True
+                )
+                self._leftovers_removed.start()
 
     # -- the public interface --------------------------------------------------------
 
@@ -486,8 +505,8 @@ class TransferManager:
     def retry(self, transfer_id: int) -> None:
         """Queue a FAILED or CANCELLED transfer again, same id, from byte 0.
 
-        A ``.part`` left by a killed run of this transfer is removed first (failed
-        and cancelled attempts remove their own).
+        Failed and cancelled attempts removed their ``.part`` themselves, and a
+        killed run's was removed when the manager started.
         If something appeared at the destination since the transfer was asked for
         (and the user had not chosen to replace what was there), the retry keeps
         both: it writes to a numbered name instead.
@@ -506,10 +525,6 @@ class TransferManager:
                 raise ValueError(f"Transfer {transfer_id} is {job.transfer.state.value}; only failed or cancelled ones can be retried.")
             request = job.transfer.request
             self._check_destination_free(request.destination, ignore=transfer_id)
-            if job.transfer.error == INTERRUPTED:
-                _remove_leftovers(request.destination)
-            if request.destination.exists() and not job.replaces_existing:
-                request = replace(request, destination=numbered_path(request.destination))
             job.transfer = replace(
                 job.transfer,
                 request=request,
@@ -625,8 +640,10 @@ class TransferManager:
             # Wait for a delivery in flight in another thread, so the history on disk is final.
             with self._delivering:
                 self._drain()
-            if self._history_writer is not None:
-                self._history_writer.flush()
+            if self._history_writer is not None and not self._history_writer.flush(
+                None if deadline is None else max(0.0, deadline - time.monotonic())
+            ):
+                log.warning("The transfer history was still being saved when the program stopped waiting")
 
     # -- internals (self._lock held where noted) ---------------------------------------
 
@@ -662,11 +679,18 @@ class TransferManager:
                 break
             if job.transfer.state is not TransferState.QUEUED:
                 continue
+            request = job.transfer.request
+            if not job.replaces_existing and (request.destination.exists() or request.destination.is_symlink()):
+                # Something appeared there while it waited (the user had not chosen to
+                # replace anything): keep both, as a retry does.
+                request = replace(request, destination=numbered_path(request.destination))
             job.generation += 1
             job.token = CancelToken()
             job.samples.clear()
             job.last_report = 0.0
-            job.transfer = replace(job.transfer, state=TransferState.RUNNING, bytes_done=0, speed=None, eta=None, error=None)
+            job.transfer = replace(
+                job.transfer, request=request, state=TransferState.RUNNING, bytes_done=0, speed=None, eta=None, error=None
+            )
             self._changed(job.transfer)
             job.thread = threading.Thread(
                 target=self._work,
@@ -681,6 +705,8 @@ class TransferManager:
     def _work(self, transfer_id: int, generation: int, token: CancelToken, request: TransferRequest) -> None:
         """A worker thread: run one download and record how it ended."""
         state, error, result = TransferState.DONE, None, None
+        if self._leftovers_removed is not None:
+            self._leftovers_removed.join()  # a killed run's .part must be gone before a retry writes one
         try:
             result = _run(self._client, request, lambda done, total: self._progress(transfer_id, generation, done, total), token)
         except DownloadCancelled:

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from artifact_browser.api.errors import NotFoundError
 from artifact_browser.core.transfers import (
     INTERRUPTED,
+    Transfer,
     TransferHistory,
     TransferKind,
     TransferManager,
@@ -78,3 +79,94 @@ def test_shutdown_with_a_timeout_returns_although_a_request_is_stuck(tmp_path):
         assert (saved.state, saved.error) == (TransferState.FAILED, INTERRUPTED)
     finally:
         release.set()
+
+
+def test_only_a_transfer_that_was_running_at_a_crash_has_its_part_removed_and_only_once(tmp_path):
+    history_path = tmp_path / "transfers.json"
+    running, queued = request(tmp_path), TransferRequest(
+        artifact_id=4, name="other.bin", kind=TransferKind.FILE, destination=tmp_path / "other.bin"
+    )
+    TransferHistory(history_path).save(
+        [Transfer(id=1, request=running, state=TransferState.RUNNING), Transfer(id=2, request=queued, state=TransferState.QUEUED)]
+    )
+    ours = tmp_path / "model.bin.part"
+    ours.write_bytes(b"half")
+    theirs = tmp_path / "other.bin.part"  # a queued transfer never wrote: this is another program's file
+    theirs.write_bytes(b"a browser's download")
+
+    def unused(artifact_id):
+        raise AssertionError("nothing is downloaded here")
+
+    first = TransferManager(stub_client(unused), history=TransferHistory(history_path))
+    first._leftovers_removed.join(WAIT)
+    first.shutdown()
+    assert not ours.exists() and theirs.read_bytes() == b"a browser's download"
+
+    # The next start sees both as failed: a .part under either name is not the program's any more.
+    ours.write_bytes(b"someone else's")
+    second = TransferManager(stub_client(unused), history=TransferHistory(history_path))
+    assert second._leftovers_removed is None
+    second.shutdown()
+    assert ours.read_bytes() == b"someone else's" and theirs.exists()
+
+
+def test_the_history_writer_survives_an_unexpected_error_and_closing_does_not_hang(tmp_path):
+    failed_once = threading.Event()
+
+    class BrokenOnce(TransferHistory):
+        calls = 0
+
+        def save(self, transfers) -> None:
+            type(self).calls += 1
+            if self.calls == 1:
+                failed_once.set()
+                raise UnicodeEncodeError("utf-8", "\udcff", 0, 1, "surrogates not allowed")
+            super().save(transfers)
+
+    def missing(artifact_id):
+        raise NotFoundError("gone", 404)
+
+    history = BrokenOnce(tmp_path / "transfers.json")
+    manager = TransferManager(stub_client(missing), history=history)
+    first = manager.submit(request(tmp_path))
+    assert failed_once.wait(WAIT)
+    second = manager.submit(TransferRequest(artifact_id=4, name="b", kind=TransferKind.FILE, destination=tmp_path / "b.bin"))
+    before = time.monotonic()
+    manager.shutdown(wait=True, timeout=WAIT)
+    assert time.monotonic() - before < WAIT / 2
+    assert BrokenOnce.calls >= 2  # the writer went on after the error
+    saved = TransferHistory(history.path).load()
+    assert [(t.id, t.state) for t in saved] == [(first, TransferState.FAILED), (second, TransferState.FAILED)]
+
+
+def test_a_file_that_appeared_while_the_transfer_waited_is_kept(tmp_path):
+    started = threading.Event()
+    release = threading.Event()
+
+    def first_blocks(artifact_id):
+        started.set()
+        release.wait(WAIT)
+        raise NotFoundError("gone", 404)
+
+    manager = TransferManager(stub_client(first_blocks), max_parallel=1)
+    try:
+        manager.submit(TransferRequest(artifact_id=9, name="a", kind=TransferKind.FILE, destination=tmp_path / "a.bin"))
+        assert started.wait(WAIT)
+        waiting = manager.submit(request(tmp_path))  # model.bin does not exist yet: nothing to replace
+        (tmp_path / "model.bin").write_bytes(b"the user's own file")
+        started_as: list[Path] = []
+        running = threading.Event()
+
+        def note(transfer) -> None:
+            if transfer.id == waiting and transfer.state is TransferState.RUNNING:
+                started_as.append(transfer.request.destination)
+                running.set()
+
+        manager.subscribe(note)
+        release.set()
+        assert running.wait(WAIT)
+        assert started_as == [tmp_path / "model (2).bin"]
+        assert (tmp_path / "model.bin").read_bytes() == b"the user's own file"
+    finally:
+        release.set()
+        manager.shutdown()
