@@ -33,6 +33,8 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -256,6 +258,10 @@ class _Drop(QObject):
         self.entries = entries
         self._runner: TaskRunner | None = None
         self._last_message = ""
+        # One deadline for every answer to drop targets (time.monotonic()), set by the first
+        # request: a target that asks again must not get a fresh full wait each time.
+        self._answer_deadline: float | None = None
+        self._answering = False
 
     # -- state ---------------------------------------------------------------------
 
@@ -322,6 +328,30 @@ class _Drop(QObject):
             timer.stop()
             self.settled.disconnect(loop.quit)
         return self.is_settled
+
+    def wait_for_answer(self, wait_ms: int) -> None:
+        """Wait for the downloads before answering a drop target's request for the URL list.
+
+        The first request starts one deadline of ``wait_ms`` for the whole drag;
+        later ones wait only for what is left of it. A request that arrives while
+        another is waiting (the nested event loop lets the target's next
+        request in) answers at once: waiting inside the first wait would push
+        the first answer past the target's own timeout.
+        """
+        if self._answering:
+            return
+        now = time.monotonic()
+        if self._answer_deadline is None:
+            self._answer_deadline = now + max(0, wait_ms) / 1000
+        left_ms = int((self._answer_deadline - now) * 1000)
+        if left_ms <= 0:
+            self.refresh()
+            return
+        self._answering = True
+        try:
+            self.wait(left_ms)
+        finally:
+            self._answering = False
 
     # -- listings of directory artifacts -------------------------------------------------
 
@@ -465,7 +495,7 @@ class DragOutMimeData(QMimeData):
         if mimetype != URI_LIST:
             return None
         # The target is waiting for this answer (on X11, inside its selection request).
-        self._drop.wait(self._wait_ms)
+        self._drop.wait_for_answer(self._wait_ms)
         urls = [QUrl.fromLocalFile(str(path)) for path in self._drop.local_files()]
         self._drop.announce()
         if preferred_type.id() == QMetaType.Type.QByteArray.value:
@@ -496,7 +526,8 @@ class DragOut(QObject):
         parent: The owner (the main window).
         staging_root: Where staged downloads go; :func:`default_staging_root` by
             default. This run uses ``<staging_root>/<pid>/``; folders of
-            processes that no longer run are removed at start.
+            processes that no longer run are removed at start, in a background
+            thread (:attr:`cleanup_done` is set when that is over).
         drop_wait_ms: How long a drop target's request may wait for downloads
             (:data:`DROP_WAIT_MS`).
 
@@ -529,10 +560,24 @@ class DragOut(QObject):
         self.drop_wait_ms = drop_wait_ms
         root = Path(staging_root) if staging_root is not None else default_staging_root()
         self.staging_folder = root / str(os.getpid())
-        _remove_stale_stagings(root)
+        # Removing a crashed run's big extracted folder can take long: not on the GUI
+        # thread. Daemon, as it touches only folders of processes that are gone, so
+        # an exit halfway leaves the rest to the next start.
+        self.cleanup_done = threading.Event()
+        done = self.cleanup_done  # not self: the thread must not keep the QObject's wrapper alive
+
+        def clean_up() -> None:
+            try:
+                _remove_stale_stagings(root)
+            finally:
+                done.set()
+
+        threading.Thread(target=clean_up, name="drag-out-cleanup", daemon=True).start()
         # Downloads a drag asked for, and where finished ones are: they drag instantly
         # even after the user removed them from the transfer list.
         self._ours: dict[int, tuple[int, int | None, str, bool]] = {}
+        # Every download a drag submitted, finished or not: close() forgets the finished ones.
+        self._submitted: set[int] = set()
         self._staged: dict[tuple[int, int | None, str, bool], Path] = {}
         self._drops: list[_Drop] = []
         self.last_mime_data: DragOutMimeData | None = None
@@ -564,11 +609,24 @@ class DragOut(QObject):
         view.viewport().installEventFilter(_DragStarter(view, self, items))
 
     def close(self) -> None:
-        """Stop listening and remove this run's staging folder (call after the manager's shutdown)."""
+        """Stop listening and forget the drags' finished downloads (call before the manager's shutdown).
+
+        The staging folder stays: a file manager may still be copying a folder
+        just dropped from it. The next start removes it once this process is
+        gone. The finished downloads leave the transfer list now, so the saved
+        history does not offer "Open" on files that will be deleted; running
+        ones stay and end as interrupted with the manager's shutdown.
+        """
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        shutil.rmtree(self.staging_folder, ignore_errors=True)
+        for transfer_id in sorted(self._submitted):
+            try:
+                if self.manager.get(transfer_id).finished:
+                    self.manager.remove(transfer_id)
+            except (KeyError, ValueError):
+                pass  # the user removed it already, or it was retried and runs again
+        self._submitted.clear()
 
     # -- a drag ----------------------------------------------------------------------------
 
@@ -675,6 +733,7 @@ class DragOut(QObject):
             entry.error = f"The download could not start: {exc}"
             return 0
         self._ours[entry.transfer_id] = item.key
+        self._submitted.add(entry.transfer_id)
         return 1
 
     def _queued(self, count: int) -> None:

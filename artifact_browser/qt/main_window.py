@@ -534,8 +534,10 @@ class MainWindow(QMainWindow):
         # The window goes first, so a transfer slow to stop (a request to a silent
         # server) delays only the exit, and never by more than a few seconds.
         self.hide()
-        self.transfers.shutdown(wait=True, timeout=_TRANSFER_STOP_WAIT_S)
+        # Before the shutdown, which writes the history for the last time: the drags'
+        # finished downloads must not be in it (their staged files go at the next start).
         self.drag_out.close()
+        self.transfers.shutdown(wait=True, timeout=_TRANSFER_STOP_WAIT_S)
         self.transfer_panel.model.detach()
         super().closeEvent(event)
 

@@ -10,21 +10,31 @@ test_drag_drop_xvfb.py.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from fault_proxy import FaultProxy
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, QUrl
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, QTimer, QUrl
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractItemView, QTableView
 
 from artifact_browser.api import Artifact, DioptraClient, connect
 from artifact_browser.api.models import Page
 from artifact_browser.core.file_tree import build_tree
-from artifact_browser.core.transfers import Transfer, TransferKind, TransferManager, TransferRequest, TransferState
+from artifact_browser.core.transfers import (
+    Transfer,
+    TransferHistory,
+    TransferKind,
+    TransferManager,
+    TransferRequest,
+    TransferState,
+)
 from artifact_browser.devserver.manifest import ArtifactInfo
 from artifact_browser.qt.artifact_table_model import ArtifactTableModel
+from artifact_browser.qt import drag_out as drag_out_module
 from artifact_browser.qt.drag_out import (
     URI_LIST,
     DragItem,
@@ -35,6 +45,7 @@ from artifact_browser.qt.drag_out import (
     tree_items,
 )
 from artifact_browser.qt.file_tree_view import FileTreeView
+from artifact_browser.qt.main_window import MainWindow
 from artifact_browser.qt.transfer_panel import TransferPanel
 from gui_support import save_screenshot, seeded
 
@@ -44,10 +55,18 @@ WAIT_MS = 30_000
 class Harness:
     """A transfer manager, its panel, and a DragOut wired to them, as the main window wires them."""
 
-    def __init__(self, qtbot, client: DioptraClient, staging: Path, *, drop_wait_ms: int = WAIT_MS) -> None:
+    def __init__(
+        self,
+        qtbot,
+        client: DioptraClient,
+        staging: Path,
+        *,
+        drop_wait_ms: int = WAIT_MS,
+        history: TransferHistory | None = None,
+    ) -> None:
         self.qtbot = qtbot
         self.client = client
-        self.manager = TransferManager(client, max_parallel=2)
+        self.manager = TransferManager(client, max_parallel=2, history=history)
         self.panel = TransferPanel(self.manager)
         qtbot.addWidget(self.panel)
         self.panel.resize(900, 240)
@@ -115,8 +134,9 @@ class Harness:
         return all(self.shown(i) is not None for i in ids)
 
     def close(self) -> None:
-        self.manager.shutdown()
+        # The main window's order: the drag forgets its finished downloads before the last save.
         self.drag_out.close()
+        self.manager.shutdown()
 
 
 @pytest.fixture
@@ -344,19 +364,123 @@ def test_a_download_still_running_at_drop_time_stays_in_the_panel(qtbot, held, d
         harness.close()
 
 
-def test_staging_folders_of_finished_runs_go_and_close_removes_this_one(client: DioptraClient, tmp_path: Path) -> None:
+def test_a_request_during_the_wait_answers_at_once_and_every_request_shares_one_deadline(
+    qtbot, held, dioptra, tmp_path: Path
+) -> None:
+    proxy, slow_client = held
+    wait_ms = 1_500
+    harness = Harness(qtbot, slow_client, tmp_path / "staging", drop_wait_ms=wait_ms)
+    try:
+        model_bin = slow_client.artifacts.get_by_id(seeded(dioptra.manifest, "model.bin").id)
+        mime = harness.drag_out.mime_data(artifact_items([model_bin]))
+        qtbot.waitUntil(proxy.holding.is_set, timeout=WAIT_MS)  # it cannot finish: every wait runs out
+
+        # A file manager asking again while the first answer still waits (the nested event
+        # loop lets its request in): late in the first wait, where a second full wait inside
+        # it would push the first answer far past the target's timeout.
+        inner: list[tuple[float, bytes]] = []
+
+        def ask_again() -> None:
+            began = time.monotonic()
+            answer = bytes(mime.data(URI_LIST).data())
+            inner.append((time.monotonic() - began, answer))
+
+        QTimer.singleShot(int(wait_ms * 0.7), ask_again)
+        began = time.monotonic()
+        assert mime.urls() == []
+        outer = time.monotonic() - began
+
+        ((inner_s, inner_answer),) = inner
+        assert inner_answer == b""  # nothing complete yet, and said so at once
+        assert inner_s < wait_ms / 1000 * 0.2, inner_s
+        # One deadline for both: the first answer is not held up by the second wait.
+        assert wait_ms / 1000 * 0.9 <= outer < wait_ms / 1000 * 1.3, outer
+
+        # Asked once more after the deadline (the drop itself, say): no new wait either.
+        began = time.monotonic()
+        assert mime.twin().urls() == []
+        assert time.monotonic() - began < wait_ms / 1000 * 0.2
+        assert [(x.item.label, x.reason) for x in mime.left_out()] == [("model.bin", "downloading")]
+    finally:
+        proxy.release()
+        harness.close()
+
+
+def test_close_keeps_staged_files_and_forgets_the_drags_finished_downloads(
+    qtbot, client: DioptraClient, get, tmp_path: Path
+) -> None:
+    history = TransferHistory(tmp_path / "history.json")
+    harness = Harness(qtbot, client, tmp_path / "staging", history=history)
+    # The user's own download stays in the history; the drag's downloads do not.
+    artifact = get("metrics.json")
+    own_id = harness.manager.submit(
+        TransferRequest(artifact.id, artifact.name, TransferKind.FILE, tmp_path / "mine" / "metrics.json", expected_size=artifact.file_size)
+    )
+    mime = harness.drag_out.mime_data(artifact_items([get("tiny.txt"), get("logs")]))
+    qtbot.waitUntil(lambda: len(mime.transfer_ids()) == 2, timeout=WAIT_MS)
+    assert mime.wait(WAIT_MS)
+    qtbot.waitUntil(lambda: harness.manager.get(own_id).state is TransferState.DONE, timeout=WAIT_MS)
+    dropped = paths_of(mime.urls())
+
+    harness.close()
+
+    # A file manager may still be copying the dropped folder: nothing staged goes at close.
+    assert [p.name for p in dropped] == ["tiny.txt", "logs"] and all(p.exists() for p in dropped)
+    assert [t.id for t in harness.manager.transfers()] == [own_id]
+    assert [t.id for t in TransferHistory(tmp_path / "history.json").load()] == [own_id]
+
+
+def test_closing_the_window_saves_no_history_of_staged_drag_downloads(
+    qtbot, client: DioptraClient, get, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The window stages into the platform cache folder: a folder of the test's own.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    window = MainWindow(client)
+    qtbot.addWidget(window)
+    window.show()
+    mime = window.drag_out.mime_data(artifact_items([get("tiny.txt")]))
+    assert mime.wait(WAIT_MS)
+    (staged,) = paths_of(mime.urls())
+    assert staged.is_relative_to(tmp_path / "cache")
+    (drag_id,) = mime.transfer_ids()
+    qtbot.waitUntil(lambda: window.transfers.get(drag_id).state is TransferState.DONE, timeout=WAIT_MS)
+
+    window.close()
+
+    # After a restart, "Open" and "Show in folder" must not point at files the next start deletes.
+    saved = TransferHistory().load()
+    assert drag_id not in [t.id for t in saved] and not [t for t in saved if t.request.name == "tiny.txt"]
+    assert staged.is_file()
+
+
+def test_staging_folders_of_finished_runs_go_in_the_background_and_close_keeps_this_one(
+    client: DioptraClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = tmp_path / "staging"
     gone = root / "999999999"  # above any pid_max: no such process
     (gone / "x").mkdir(parents=True)
     (gone / "x" / "old.txt").write_text("old")
+    # Removing a crashed run's big folder may take long: it must not happen on the GUI thread.
+    cleaned_on: list[threading.Thread] = []
+    real_cleanup = drag_out_module._remove_stale_stagings
+
+    def cleanup(folder: Path) -> None:
+        cleaned_on.append(threading.current_thread())
+        real_cleanup(folder)
+
+    monkeypatch.setattr(drag_out_module, "_remove_stale_stagings", cleanup)
     manager = TransferManager(client)
     drag_out = DragOut(manager, client, staging_root=root)
     try:
+        assert drag_out.cleanup_done.wait(WAIT_MS / 1000)
         assert not gone.exists()
+        (thread,) = cleaned_on
+        assert thread is not threading.main_thread() and thread.daemon
         assert drag_out.staging_folder == root / str(os.getpid())
         drag_out.staging_folder.mkdir(parents=True)
         (drag_out.staging_folder / "staged.txt").write_text("staged")
     finally:
-        manager.shutdown()
         drag_out.close()
-    assert not drag_out.staging_folder.exists()
+        manager.shutdown()
+    # A file manager may still be copying from it; the next start removes it once this process is gone.
+    assert (drag_out.staging_folder / "staged.txt").read_text() == "staged"
