@@ -18,7 +18,7 @@ import posixpath
 import re
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Final, NamedTuple
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote, urlparse, urlsplit
 
 from artifact_browser.api.errors import (
     ApiError,
@@ -188,6 +188,23 @@ def uri_from_drop(text: str) -> str | None:
     if first.startswith("/"):
         return f"file://{first}"
     return first
+
+
+def uri_for_log(uri: str) -> str:
+    """``uri`` without its userinfo (``user:password@``), fit for a log line.
+
+    http, ftp and sftp URIs may carry a password in front of the host; a log
+    file must never hold one.
+    """
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        parts = None
+    if parts is not None and "@" in parts.netloc:
+        return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    if parts is None and "@" in uri:
+        return "<a URI that cannot be read>"  # it may still hold a password: say nothing of it
+    return uri
 
 
 # -- refusals --------------------------------------------------------------------------

@@ -51,7 +51,12 @@ log = logging.getLogger(__name__)
 
 TITLE = "Edit artifact"
 NOTHING_CHANGED = "Change the description or the task to save a new snapshot."
-SAVING = "Saving…"
+SAVING = "Saving… the server is being asked; this dialog closes with its answer."
+# A save cannot be called back once sent: the server would make the snapshot anyway.
+CANNOT_CANCEL = (
+    "The server is already being asked to save and cannot be stopped; this dialog closes with its answer "
+    "(or stays open to say why it was refused)."
+)
 
 
 class ArtifactEditor(QDialog):
@@ -158,6 +163,8 @@ class ArtifactEditor(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setToolTip("Send the changes to the server (a new snapshot)")
+        self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        self._cancel_asked = False  # Cancel/Esc was tried while the save was on its way
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
 
@@ -210,6 +217,14 @@ class ArtifactEditor(QDialog):
             return False
         return self.task_picker.selection() != self._original_pair
 
+    def task_touched(self) -> bool:
+        """True when the task part changed: the user changed the picker (even half-way or back), or it holds another task.
+
+        Until then the task is sent unchanged, so a picker that is still loading
+        it, or could not load it, does not stand in the way of other changes.
+        """
+        return self.task_picker.user_has_chosen() or self.task_changed()
+
     def changes(self) -> dict[str, Any]:
         """The keyword arguments :meth:`ArtifactsClient.modify` gets: only what the user changed."""
         changes: dict[str, Any] = {}
@@ -221,7 +236,7 @@ class ArtifactEditor(QDialog):
         return changes
 
     def can_save(self) -> bool:
-        """Whether Save is offered: something changed, the task choice is complete, nothing is loading."""
+        """Whether Save is offered: something changed, and a task the user touched is complete and loaded."""
         return self._why_not() is None
 
     def is_saving(self) -> bool:
@@ -241,10 +256,24 @@ class ArtifactEditor(QDialog):
             return
         changes = self.changes()
         self._clear_refusals()
+        self._cancel_asked = False
         client, artifact_id = self._client, self._artifact.id
         log.info("Editing artifact %s: %s", artifact_id, ", ".join(changes))
         self._runner.start(lambda token: client.artifacts.modify(artifact_id, **_with_unchanged(changes)))
         self._update()
+
+    def reject(self) -> None:
+        """Cancel, Esc or the window's close button: closes the dialog, except while saving.
+
+        A save on its way cannot be called back: the server makes the snapshot
+        anyway. Closing then would drop its answer, leave the pane showing the old
+        values, and let the user believe the change was cancelled.
+        """
+        if self.is_saving():
+            self._cancel_asked = True
+            self._update()
+            return
+        super().reject()
 
     # -- answers ------------------------------------------------------------------------
 
@@ -283,12 +312,14 @@ class ArtifactEditor(QDialog):
 
     def _why_not(self) -> str | None:
         if self.is_saving():
-            return SAVING
-        problem = self.task_picker.problem()
-        if problem is not None:
-            return problem
-        if self.task_picker.is_loading():
-            return "Loading the plugins…"
+            return CANNOT_CANCEL if self._cancel_asked else SAVING
+        # The task is sent unchanged unless the user touched it: only then must the picker have a complete choice.
+        if self.task_touched():
+            problem = self.task_picker.problem()
+            if problem is not None:
+                return problem
+            if self.task_picker.is_loading():
+                return "Loading the plugins…"
         if not self.description_changed() and not self.task_changed():
             return NOTHING_CHANGED
         return None
@@ -298,7 +329,9 @@ class ArtifactEditor(QDialog):
         why = self._why_not()
         self.save_button.setEnabled(why is None)
         self.hint_label.setText("" if why is None or why == self.task_picker.problem() else why)
-        problem = self.task_picker.problem()
+        # An untouched task is sent as the server has it: what the picker lacks is not the user's to fix
+        # (the picker's own line says what could not be loaded).
+        problem = self.task_picker.problem() if self.task_touched() else None
         self.task_problem.setText(problem or "")
         self.task_problem.setVisible(bool(problem) and not self.task_picker.is_loading())
         newer = None if saving else self.task_picker.newer_snapshot()
@@ -313,6 +346,7 @@ class ArtifactEditor(QDialog):
             )
             self.latest_button.setText(f"Use the latest snapshot of this plugin (snapshot {newer.snapshot_id})")
         self.busy_bar.setVisible(saving)
+        self.cancel_button.setEnabled(not saving)
         for widget in (self.description_edit, self.task_picker, self.latest_button):
             widget.setEnabled(not saving)
 

@@ -6,6 +6,12 @@ status and experiment the list shows whether it has a run. The job listing does
 not say so: each job is asked (``/jobs/{id}/mlflowRun``) in the background as its
 row arrives, a few at a time, and the column fills in as the answers come.
 
+The look-ups wait in the model's own queue, not in a thread pool: only a few are
+handed to the shared pool at once. A model that is reset or destroyed simply drops
+its queue, so no request is sent for a job nobody will see, and destroying the
+form never waits for a pool to work off a backlog (a pool destroyed on the GUI
+thread waits for every runnable it holds, queued ones included).
+
 Jobs come from the server a page at a time, newest first; scrolling to the end
 fetches the next page (``canFetchMore``/``fetchMore``). Typing filters on the server
 (description and status); a number also finds the job with that id.
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections import deque
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Final
@@ -27,7 +34,6 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
-    QThreadPool,
     QTimer,
     Signal,
 )
@@ -59,7 +65,7 @@ JOBS_PER_PAGE: Final = 50
 # "id" is the honest "newest first": the server sorts "createdOn" by the latest edit.
 JOB_SORT_KEY: Final = "id"
 # Run look-ups are tiny requests; a few at once fill a page quickly without
-# crowding out the rest of the program (they get their own pool).
+# crowding out the rest of the program's work in the shared pool.
 RUN_LOOKUPS_IN_PARALLEL: Final = 4
 SEARCH_DELAY_MS: Final = 300
 
@@ -164,8 +170,11 @@ class JobListModel(QAbstractTableModel):
         self._jobs: list[Job] = []
         self._runs: dict[int, RunInfo] = {}
         self._run_runners: dict[int, TaskRunner] = {}
-        self._run_pool = QThreadPool(self)
-        self._run_pool.setMaxThreadCount(RUN_LOOKUPS_IN_PARALLEL)
+        # Jobs whose run is still to be asked for, and those being asked now. The
+        # shared pool (which the program waits for before its client closes) gets
+        # only the latter; the queue dies with the model or its reset, unsent.
+        self._run_queue: deque[int] = deque()
+        self._run_asking: set[int] = set()
         self._group_id: int | None = None
         self._search = ""
         self._loaded = 0  # rows the server has given for the current query (offset of the next page)
@@ -202,6 +211,7 @@ class JobListModel(QAbstractTableModel):
 
     def reload(self) -> None:
         """Fetch the first page again (run answers already known are kept)."""
+        self._drop_queued_runs()
         self._changing = True
         self.beginResetModel()
         self._jobs = []
@@ -226,7 +236,7 @@ class JobListModel(QAbstractTableModel):
         if row >= 0:
             return row
         row = self._insert_in_order(job)
-        self._ask_run(job.id)
+        self._ask_run(job.id, urgent=True)  # fetched on its own because someone wants it
         return row
 
     def _insert_in_order(self, job: Job) -> int:
@@ -239,15 +249,21 @@ class JobListModel(QAbstractTableModel):
     def run_info(self, job_id: int) -> RunInfo:
         """What is known about job ``job_id``'s MLflow run (asking for it if nobody has yet)."""
         info = self._runs.get(job_id)
-        if info is None:
-            self._ask_run(job_id)
+        if info is None or job_id in self._run_queue:
+            # Asked for by name (the chosen job): it goes before the rest of the list.
+            self._ask_run(job_id, urgent=True)
             info = self._runs.get(job_id, RunInfo(RunState.UNKNOWN))
         return info
 
     def recheck_run(self, job_id: int) -> None:
         """Ask the server again whether job ``job_id`` has a run (it may have been attached since)."""
         self._runs.pop(job_id, None)
-        self._ask_run(job_id)
+        self._ask_run(job_id, urgent=True)
+
+    @property
+    def queued_run_lookups(self) -> int:
+        """How many run look-ups wait for their turn (not yet sent)."""
+        return len(self._run_queue)
 
     # -- QAbstractTableModel -------------------------------------------------------------
 
@@ -361,27 +377,53 @@ class JobListModel(QAbstractTableModel):
             log.error("Unexpected failure while loading jobs", exc_info=exc if isinstance(exc, BaseException) else None)
         self.error.emit(f"Could not load the jobs: {message}")
 
-    def _ask_run(self, job_id: int) -> None:
-        if job_id in self._runs:
+    def _ask_run(self, job_id: int, *, urgent: bool = False) -> None:
+        """Queue a look-up of job ``job_id``'s run; ``urgent`` ones (a job the user chose) go first."""
+        if job_id in self._runs and not (urgent and job_id in self._run_queue):
             return
         self._runs[job_id] = RunInfo(RunState.CHECKING)
+        if job_id in self._run_asking:
+            self._send_run_lookup(job_id)  # a recheck: the newer answer supersedes the one on its way
+            return
+        if job_id in self._run_queue:
+            self._run_queue.remove(job_id)
+        if urgent:
+            self._run_queue.appendleft(job_id)
+        else:
+            self._run_queue.append(job_id)
+        self._send_queued_runs()
+
+    def _send_queued_runs(self) -> None:
+        while self._run_queue and len(self._run_asking) < RUN_LOOKUPS_IN_PARALLEL:
+            self._send_run_lookup(self._run_queue.popleft())
+
+    def _send_run_lookup(self, job_id: int) -> None:
         runner = self._run_runners.get(job_id)
         if runner is None:
-            runner = TaskRunner(self, pool=self._run_pool)
+            runner = TaskRunner(self)
             runner.finished.connect(lambda run_id, job_id=job_id: self._on_run(job_id, RunInfo(
                 RunState.ATTACHED if run_id else RunState.NONE, run_id or None)))
             runner.failed.connect(lambda exc, job_id=job_id: self._on_run(job_id, RunInfo(
                 RunState.FAILED, error=exc.message if isinstance(exc, ApiError) else str(exc))))
             self._run_runners[job_id] = runner
+        self._run_asking.add(job_id)
         client = self._client
         runner.start(lambda token: client.jobs.get_mlflow_run_id(job_id))
 
+    def _drop_queued_runs(self) -> None:
+        # Unsent look-ups are forgotten, not left "checking": a job listed again is asked again.
+        for job_id in self._run_queue:
+            self._runs.pop(job_id, None)
+        self._run_queue.clear()
+
     def _on_run(self, job_id: int, info: RunInfo) -> None:
+        self._run_asking.discard(job_id)
         self._runs[job_id] = info
         row = self.row_of(job_id)
         if row >= 0:
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(JobColumn) - 1))
         self.run_known.emit(job_id)
+        self._send_queued_runs()
 
 
 def _display(job: Job, run: RunInfo, column: JobColumn) -> str:
@@ -551,6 +593,7 @@ class JobPicker(QWidget):
             self._set_chosen(None)
         self._reselect = self._chosen.id if self._chosen is not None else None
         self.model.set_query(group_id, self.search_edit.text())
+        self._reask_chosen_run()
 
     def select_job(self, job_id: int) -> None:
         """Choose job ``job_id``: at once if listed, else once it has been fetched on its own."""
@@ -602,6 +645,12 @@ class JobPicker(QWidget):
         self._search_timer.stop()
         self._reselect = self._chosen.id if self._chosen is not None else None
         self.model.set_query(self.model.group_id, self.search_edit.text())
+        self._reask_chosen_run()
+
+    def _reask_chosen_run(self) -> None:
+        # A reset drops unsent look-ups; the chosen job's run must still become known.
+        if self._chosen is not None:
+            self.model.run_info(self._chosen.id)
 
     def _on_page_loaded(self) -> None:
         self._error = ""
@@ -642,6 +691,7 @@ class JobPicker(QWidget):
     def _retry(self) -> None:
         self._error = ""
         self.model.reload()
+        self._reask_chosen_run()
 
     def _on_current_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
         job = current.data(JobRole.JOB) if current.isValid() else None

@@ -32,7 +32,15 @@ from PySide6.QtWidgets import (
 )
 
 from artifact_browser.api import ApiError, Artifact, DioptraClient, NotFoundError, User
-from artifact_browser.core.registration import FormField, Refusal, check_inside_run, check_uri, explain_refusal, uri_from_drop
+from artifact_browser.core.registration import (
+    FormField,
+    Refusal,
+    check_inside_run,
+    check_uri,
+    explain_refusal,
+    uri_for_log,
+    uri_from_drop,
+)
 from artifact_browser.qt.error_dialog import show_unexpected_error
 from artifact_browser.qt.field_note import HINT_STYLE, FieldNote
 from artifact_browser.qt.job_picker import JobPicker, RunState
@@ -44,6 +52,12 @@ log = logging.getLogger(__name__)
 TITLE = "Register artifact"
 REGISTER = "&Register"
 URI_HINT = "A file or folder the job's MLflow run has logged: …/<run id>/artifacts/<path>. Drop a file here to fill it in."
+REGISTERING = "Registering… the server checks the file against the job's MLflow run."
+# A registration cannot be called back once sent: the server would register the artifact anyway.
+CANNOT_CANCEL = (
+    "Registering… the server is already being asked and cannot be stopped; this dialog closes with its answer "
+    "(or stays open to say why it was refused)."
+)
 
 
 class UriEdit(QLineEdit):
@@ -163,6 +177,8 @@ class RegisterDialog(QDialog):
         self.register_button: QPushButton = self.buttons.addButton(REGISTER, QDialogButtonBox.ButtonRole.AcceptRole)
         self.register_button.setObjectName("registerButton")
         self.register_button.setDefault(True)
+        self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        self._cancel_asked = False  # Cancel/Esc was tried while the registration was on its way
         self.buttons.accepted.connect(self.register)
         self.buttons.rejected.connect(self.reject)
 
@@ -273,6 +289,7 @@ class RegisterDialog(QDialog):
         uri, description, pair = self.uri(), self.description(), self.task_picker.selection()
         plugin_snapshot_id, task_id = pair if pair is not None else (None, None)
         self._clear_refusal(FormField.FORM)
+        self._cancel_asked = False
         self._sent = {
             FormField.GROUP: group_id,
             FormField.JOB: job.id,
@@ -288,9 +305,16 @@ class RegisterDialog(QDialog):
         )
 
     def reject(self) -> None:
-        # An answer arriving after the dialog is gone has nowhere to go. (A request
-        # already sent may still register the artifact; the table shows it on refresh.)
-        self._register_runner.cancel()
+        """Cancel, Esc or the window's close button: closes the form, except while registering.
+
+        A registration on its way cannot be called back: the server registers the
+        artifact anyway. Closing then would drop its answer, so the table would not
+        show the new artifact and the user would believe nothing was registered.
+        """
+        if self.is_busy():
+            self._cancel_asked = True
+            self._update()
+            return
         super().reject()
 
     # -- reacting ------------------------------------------------------------------------
@@ -341,7 +365,7 @@ class RegisterDialog(QDialog):
         self._update()
 
     def _on_registered(self, artifact: Artifact) -> None:
-        log.info("Registered artifact %s (%s)", artifact.id, artifact.artifact_uri)
+        log.info("Registered artifact %s (%s)", artifact.id, uri_for_log(artifact.artifact_uri))
         self.registered.emit(artifact)
         self.accept()
 
@@ -384,8 +408,9 @@ class RegisterDialog(QDialog):
         self._show_notes(problems)
         busy = self.is_busy()
         self.register_button.setEnabled(not problems and not busy)
+        self.cancel_button.setEnabled(not busy)
         if busy:
-            self.missing_label.setText("Registering… the server checks the file against the job's MLflow run.")
+            self.missing_label.setText(CANNOT_CANCEL if self._cancel_asked else REGISTERING)
         elif problems:
             self.missing_label.setText("To register: " + "; ".join(self._short(f) for f in _ORDER if f in problems) + ".")
         else:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from artifact_browser.api import ApiError, Artifact, DioptraClient
 from artifact_browser.qt.artifact_table_model import format_datetime
 from artifact_browser.qt.error_dialog import show_unexpected_error
+from artifact_browser.qt.field_note import ERROR_STYLE
 from artifact_browser.qt.workers import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,6 @@ log = logging.getLogger(__name__)
 LATEST_MARK = "latest"
 NO_TASK = "none"
 NO_DESCRIPTION = "(no description)"
-_ERROR_STYLE = "color: #b00020;"
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -381,6 +381,7 @@ class SnapshotHistory(QWidget):
         if not self.view.indexAt(pos).isValid():
             return
         menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # one menu per right click, not one more child each time
         menu.addAction(self.download_action)
         menu.popup(self.view.viewport().mapToGlobal(pos))
 
@@ -405,5 +406,5 @@ class SnapshotHistory(QWidget):
 
     def _set_status(self, text: str, *, error: bool = False) -> None:
         self.status_label.setText(text)
-        self.status_label.setStyleSheet(_ERROR_STYLE if error else "")
+        self.status_label.setStyleSheet(ERROR_STYLE if error else "")
         self.retry_button.setVisible(error)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from artifact_browser.api import ApiError, DioptraClient, Plugin, PluginTask
 from artifact_browser.qt.artifact_table_model import format_datetime
 from artifact_browser.qt.error_dialog import show_unexpected_error
+from artifact_browser.qt.field_note import ERROR_STYLE
 from artifact_browser.qt.workers import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -51,8 +52,6 @@ PROBLEM_SNAPSHOT_WITHOUT_TASKS = (
     "back to (none) (the server needs a task together with a snapshot)."
 )
 PROBLEM_LOADING = "Still loading the plugin's snapshots from the server."
-
-_ERROR_STYLE = "color: #b00020;"
 
 
 class TaskPicker(QWidget):
@@ -84,6 +83,7 @@ class TaskPicker(QWidget):
         self._snapshots_of: int | None = None  # the plugin the snapshot list belongs to
         self._pending: tuple[int | None, int | None] | None = None  # set_current's snapshot and task, until loaded
         self._filling = False  # True while the picker itself changes the combos
+        self._user_chose = False  # the user has changed the choice since set_current
 
         self.plugin_combo = self._combo("pluginCombo", "The plugin whose artifact task reads and writes this artifact")
         self.snapshot_combo = self._combo(
@@ -134,6 +134,7 @@ class TaskPicker(QWidget):
         self.snapshot_combo.currentIndexChanged.connect(self._on_snapshot_chosen)
         self.task_combo.currentIndexChanged.connect(self._on_task_chosen)
         self._last_failed: str | None = None
+        self._message_of: str | None = None  # the load whose failure the message tells of
         self._fill_plugins()
         self._fill_snapshots()
         self._fill_tasks()  # "(none)" from the start, not an empty box
@@ -158,6 +159,7 @@ class TaskPicker(QWidget):
         """
         self._pinned_id = plugin_id
         self._pinned = None
+        self._user_chose = False
         if plugin_id is None:
             self._pending = None
             self._snapshots_runner.cancel()
@@ -179,6 +181,14 @@ class TaskPicker(QWidget):
             return None
         return int(snapshot_id), int(task_id)
 
+    def user_has_chosen(self) -> bool:
+        """True once the user has changed the choice shown by :meth:`set_current` (even back again).
+
+        Until then the picker stands for that earlier choice, even while it is
+        still loading or could not load it: an editor leaves the task alone.
+        """
+        return self._user_chose
+
     def is_none(self) -> bool:
         """True when no plugin is chosen (the artifact gets no task)."""
         return self.plugin_combo.currentData() is None and self._pending is None
@@ -191,7 +201,8 @@ class TaskPicker(QWidget):
             return None
         snapshot = self.current_snapshot()
         if snapshot is None:
-            if self.is_loading() and self._snapshots_of == self.plugin_combo.currentData():
+            # Only the snapshots can still bring one (the plugin list may be loading for other reasons).
+            if self._snapshots_runner.is_running and self._snapshots_of == self.plugin_combo.currentData():
                 return PROBLEM_LOADING
             return PROBLEM_PLUGIN_ONLY
         if self.task_combo.currentData() is None:
@@ -278,14 +289,17 @@ class TaskPicker(QWidget):
 
     def _on_plugins_loaded(self, plugins: Sequence[Plugin]) -> None:
         self._plugins = {p.id: p for p in plugins}
-        self._set_message("")
+        if self._message_of == "the plugins":
+            # Only its own failure is over: a failed snapshot load or a note about the chosen task still stands.
+            self._set_message("")
         self._fill_plugins(chosen=self.current_plugin_id() if self._pending is None else self._pinned_id)
         self.changed.emit()
 
     def _on_snapshots_loaded(self, snapshots: Sequence[Plugin]) -> None:
         plugin_id = self._snapshots_of
         pending, self._pending = self._pending, None
-        self._set_message("")
+        if self._message_of != "the plugins":  # a failed plugin list is still failed
+            self._set_message("")
         if snapshots and plugin_id == self._pinned_id and plugin_id not in self._plugins:
             self._pinned = snapshots[0]
             self._fill_plugins(chosen=plugin_id)  # the real name instead of "plugin <id>"
@@ -306,15 +320,21 @@ class TaskPicker(QWidget):
             self._set_message(f"Artifact task {task_id} is not part of plugin snapshot {snapshot_id}: choose one.", error=True)
 
     def _on_failed(self, what: str, exc: object) -> None:
-        if self._snapshots_of is not None and what != "the plugins":
+        # Whatever failed, nothing more is coming for the choice set_current left pending; a
+        # pending choice would read as "still loading" for good. (A failed plugin list while
+        # the snapshots are still on their way leaves it to them.)
+        if what != "the plugins" or not self._snapshots_runner.is_running:
             self._pending = None
+        self._last_failed = what
+        if isinstance(exc, ApiError):
+            log.warning("Loading %s failed: %s", what, exc)
+            self._set_message(f"Could not load {what}: {exc.message}", error=True, details=str(exc), about=what)
+        else:
+            self._set_message(f"Could not load {what}.", error=True, details=str(exc), about=what)
+        # Told before the error dialog opens: whoever shows the picker must not wait for it.
+        self.changed.emit()
         if not isinstance(exc, ApiError):
             show_unexpected_error(f"Could not load {what}.", exc if isinstance(exc, BaseException) else str(exc), self)
-            return
-        log.warning("Loading %s failed: %s", what, exc)
-        self._last_failed = what
-        self._set_message(f"Could not load {what}: {exc.message}", error=True, details=str(exc))
-        self.changed.emit()
 
     def _retry(self) -> None:
         if self._last_failed == "the plugins":
@@ -419,6 +439,7 @@ class TaskPicker(QWidget):
         if self._filling:
             return
         self._pending = None
+        self._user_chose = True
         if self.current_plugin_id() != self._pinned_id:
             self._pinned_id, self._pinned = None, None
         self._plugin_changed()
@@ -436,6 +457,7 @@ class TaskPicker(QWidget):
     def _on_snapshot_chosen(self, _index: int) -> None:
         if self._filling:
             return
+        self._user_chose = True
         # Task ids belong to one snapshot; the same task in another snapshot is found by name.
         name = self._task_name_of(self.task_combo.currentData())
         self._set_message("")
@@ -452,6 +474,7 @@ class TaskPicker(QWidget):
     def _on_task_chosen(self, _index: int) -> None:
         if self._filling:
             return
+        self._user_chose = True
         self._set_message("")
         self.changed.emit()
 
@@ -470,9 +493,10 @@ class TaskPicker(QWidget):
     def _select(self, combo: QComboBox, data: int | None) -> None:
         combo.setCurrentIndex(max(0, combo.findData(data)))
 
-    def _set_message(self, text: str, *, error: bool = False, details: str = "") -> None:
+    def _set_message(self, text: str, *, error: bool = False, details: str = "", about: str | None = None) -> None:
+        self._message_of = about
         self.message_label.setText(text)
-        self.message_label.setStyleSheet(_ERROR_STYLE if error else "")
+        self.message_label.setStyleSheet(ERROR_STYLE if error else "")
         self.message_label.setToolTip(details)
         self.retry_button.setVisible(error and self._last_failed is not None)
         self._message_row.setVisible(bool(text))

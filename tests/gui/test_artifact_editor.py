@@ -7,14 +7,16 @@ other test sees its edits.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable
 
 import pytest
 from PySide6.QtCore import Qt
 
 from artifact_browser.api import Artifact, DioptraClient
-from artifact_browser.qt.artifact_editor import NOTHING_CHANGED, ArtifactEditor
-from artifact_browser.qt.task_picker import PROBLEM_NO_TASK
+from artifact_browser.qt import task_picker
+from artifact_browser.qt.artifact_editor import CANNOT_CANCEL, NOTHING_CHANGED, SAVING, ArtifactEditor
+from artifact_browser.qt.task_picker import PROBLEM_LOADING, PROBLEM_NO_TASK
 from edit_support import create_plugin, edit_plugin_file, register_spare
 from gui_support import save_screenshot
 
@@ -192,3 +194,97 @@ def test_the_latest_snapshot_of_the_plugin_is_offered(qtbot, dioptra, client, sp
     saved = save_and_wait(qtbot, editor)
     assert (saved.task.plugin_snapshot_id, saved.task.id) == (newer.snapshot_id, newer.tasks["save_table"])
     assert client.artifacts.get_by_id(artifact.id).description == "unchanged"
+
+
+# -- a save on its way --------------------------------------------------------------------------
+
+
+def test_cancel_and_esc_wait_for_a_save_on_its_way(qtbot, dioptra, slow_client, proxy, spares) -> None:
+    plugin = dioptra.manifest.plugin
+    task = (plugin.snapshot_id, plugin.artifact_task_id)
+    artifact = register_spare(slow_client, spares.take(is_dir=False), task=task, description="before")
+    editor = ArtifactEditor(slow_client, artifact)
+    qtbot.addWidget(editor)
+    editor.show()
+    qtbot.waitExposed(editor)
+    qtbot.waitUntil(lambda: not editor.task_picker.is_loading(), timeout=TIMEOUT_MS)
+    type_description(qtbot, editor, "after")
+    proxy.delay = 1.5
+    qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+    assert editor.is_saving() and editor.hint_label.text() == SAVING
+    assert not editor.cancel_button.isEnabled()
+
+    # The server saves whatever the dialog does now: closing would only hide that from the user.
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)
+    assert editor.isVisible() and editor.is_saving()
+    assert editor.hint_label.text() == CANNOT_CANCEL
+    editor.close()  # the window's close button
+    assert editor.isVisible()
+
+    with qtbot.waitSignal(editor.artifact_changed, timeout=TIMEOUT_MS) as saved:
+        pass
+    assert saved.args[0].description == "after"
+    assert editor.result() == ArtifactEditor.DialogCode.Accepted and not editor.isVisible()
+    assert slow_client.artifacts.get_by_id(artifact.id).description == "after"
+
+
+# -- a task the picker cannot show ----------------------------------------------------------------
+
+
+def test_a_description_can_be_saved_while_the_task_is_still_loading(qtbot, dioptra, client, spares, monkeypatch) -> None:
+    plugin = dioptra.manifest.plugin
+    task = (plugin.snapshot_id, plugin.artifact_task_id)
+    artifact = register_spare(client, spares.take(is_dir=False), task=task, description="before")
+    # The plugin's snapshots are held back until the save is done: a slow or stuck server.
+    release = threading.Event()
+    real_get_all = client.plugins.snapshots.get_all
+
+    def held_back(plugin_id: int):
+        release.wait(TIMEOUT_MS / 1000)  # bounded, so a failing test never keeps a pool thread
+        return real_get_all(plugin_id)
+
+    monkeypatch.setattr(client.plugins.snapshots, "get_all", held_back)
+    try:
+        editor = ArtifactEditor(client, artifact)
+        qtbot.addWidget(editor)
+        editor.show()
+        qtbot.waitExposed(editor)
+        assert editor.task_picker.is_loading() and editor.task_picker.problem() == PROBLEM_LOADING
+        type_description(qtbot, editor, "after")
+        assert editor.changes() == {"description": "after"}  # the task is resent as the server has it
+        saved = save_and_wait(qtbot, editor)
+    finally:
+        release.set()
+    assert saved.description == "after"
+    now = client.artifacts.get_by_id(artifact.id)
+    assert now.description == "after" and (now.task.plugin_snapshot_id, now.task.id) == task
+
+
+def test_a_description_can_be_saved_after_the_task_failed_to_load(qtbot, dioptra, client, spares, monkeypatch) -> None:
+    plugin = dioptra.manifest.plugin
+    task = (plugin.snapshot_id, plugin.artifact_task_id)
+    artifact = register_spare(client, spares.take(is_dir=False), task=task, description="before")
+
+    def broken(plugin_id: int):
+        raise RuntimeError("the plugin cache is corrupt")  # not an ApiError: the unexpected-error path
+
+    reported: list[str] = []
+    monkeypatch.setattr(client.plugins.snapshots, "get_all", broken)
+    monkeypatch.setattr(task_picker, "show_unexpected_error", lambda message, error, parent=None: reported.append(message))
+    editor = ArtifactEditor(client, artifact)
+    qtbot.addWidget(editor)
+    editor.show()
+    qtbot.waitExposed(editor)
+    qtbot.waitUntil(lambda: bool(reported) and not editor.task_picker.is_loading(), timeout=TIMEOUT_MS)
+    assert reported == ["Could not load the plugin's snapshots."]
+    assert editor.task_picker.message().startswith("Could not load the plugin's snapshots")
+    assert editor.task_picker.retry_button.isVisible()
+    assert not editor.task_problem.isVisible()  # the user did not touch the task: nothing there to fix
+    assert editor.hint_label.text() == NOTHING_CHANGED
+
+    type_description(qtbot, editor, "after")
+    assert editor.changes() == {"description": "after"}
+    saved = save_and_wait(qtbot, editor)
+    assert saved.description == "after"
+    now = client.artifacts.get_by_id(artifact.id)
+    assert now.description == "after" and (now.task.plugin_snapshot_id, now.task.id) == task

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import shiboken6
 from PySide6.QtCore import QModelIndex, Qt, QThreadPool
 from PySide6.QtWidgets import QWidget
 
-from artifact_browser.qt.job_picker import NO_RUN_MESSAGE, JobColumn, JobListModel, JobPicker, JobRole, RunState
+from artifact_browser.qt.job_picker import (
+    NO_RUN_MESSAGE,
+    RUN_LOOKUPS_IN_PARALLEL,
+    JobColumn,
+    JobListModel,
+    JobPicker,
+    JobRole,
+    RunState,
+)
 
 TIMEOUT_MS = 10_000
 
@@ -50,7 +60,7 @@ def make_picker(qtbot):
         for obj in alive:
             if isinstance(obj, QWidget):
                 obj.close()
-            obj.deleteLater()  # a model's own pool waits for its requests
+            obj.deleteLater()
         return not alive and QThreadPool.globalInstance().activeThreadCount() == 0
 
     qtbot.waitUntil(idle, timeout=60_000)
@@ -171,3 +181,48 @@ def test_a_preselected_job_is_chosen_and_a_job_of_another_group_is_refused(qtbot
     picker.select_job(lab_jobs[0].id)
     qtbot.waitUntil(lambda: "not to the chosen group" in picker.count_label.text(), timeout=TIMEOUT_MS)
     assert picker.current_job().id == oldest.id  # the earlier choice stands
+
+
+def test_closing_the_picker_does_not_wait_for_run_lookups_and_unsent_ones_are_dropped(
+    qtbot, dioptra, slow_client, proxy, make_picker
+) -> None:
+    # Every job of the seed: more jobs than look-ups run at once, so some wait their turn.
+    jobs = dioptra.manifest.jobs
+    assert len(jobs) > RUN_LOOKUPS_IN_PARALLEL
+    picker = make_picker(slow_client)
+    proxy.delay = 1.0
+    picker.set_group(None)
+    qtbot.waitUntil(lambda: picker.model.rowCount() == len(jobs), timeout=TIMEOUT_MS)
+    # The page has arrived and its run look-ups have just been handed out; the rest wait.
+    assert picker.model.queued_run_lookups == len(jobs) - RUN_LOOKUPS_IN_PARALLEL
+    answered_before = proxy.responses_delayed
+
+    started = time.monotonic()
+    shiboken6.delete(picker)  # what closing the registration form does to it
+    took = time.monotonic() - started
+    # A pool owned by the picker made this wait for every look-up, one second each.
+    assert took < proxy.delay / 4, f"deleting the picker took {took:.2f} s"
+
+    qtbot.waitUntil(lambda: QThreadPool.globalInstance().activeThreadCount() == 0, timeout=TIMEOUT_MS)
+    # Only the look-ups already on their way were answered; the queued ones were never sent.
+    assert proxy.responses_delayed - answered_before <= RUN_LOOKUPS_IN_PARALLEL
+
+
+def test_a_new_search_drops_unsent_run_lookups_but_still_learns_the_chosen_jobs_run(
+    qtbot, dioptra, slow_client, proxy, make_picker
+) -> None:
+    manifest = dioptra.manifest
+    jobs = manifest.jobs
+    oldest_with_run = min((j for j in jobs if j.has_run), key=lambda j: j.id)
+    picker = make_picker(slow_client)
+    proxy.delay = 0.5
+    picker.set_group(None)
+    qtbot.waitUntil(lambda: picker.model.rowCount() == len(jobs), timeout=TIMEOUT_MS)
+    # The oldest job is last in the list: its look-up waits behind the others until it is chosen.
+    with qtbot.waitSignal(picker.job_changed, timeout=TIMEOUT_MS):
+        picker.select_job(oldest_with_run.id)
+    qtbot.keyClicks(picker.search_edit, "no job is described like this")
+    qtbot.keyClick(picker.search_edit, Qt.Key.Key_Return)
+    # The reset dropped what was not sent; only the chosen job's look-up may wait (the picker needs it).
+    assert picker.model.queued_run_lookups <= 1
+    qtbot.waitUntil(lambda: picker.run_id() == oldest_with_run.run_id, timeout=TIMEOUT_MS)

@@ -9,6 +9,9 @@ their field with the server's text behind "Details".
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+
 import pytest
 import shiboken6
 from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool, QUrl
@@ -18,7 +21,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QDialog
 from artifact_browser.api import Artifact, DioptraClient
 from artifact_browser.core.registration import FormField
 from artifact_browser.qt.job_picker import NO_RUN_MESSAGE, RunState
-from artifact_browser.qt.register_dialog import URI_HINT, RegisterDialog
+from artifact_browser.qt.register_dialog import CANNOT_CANCEL, REGISTERING, URI_HINT, RegisterDialog
 from artifact_browser.qt.task_picker import PROBLEM_NO_TASK
 from gui_support import save_screenshot
 
@@ -39,7 +42,7 @@ def until_idle(qtbot, widgets: list) -> None:
         alive = [w for w in widgets if shiboken6.isValid(w)]
         for widget in alive:
             widget.close()
-            widget.deleteLater()  # its models' own pools wait for their requests
+            widget.deleteLater()
         return not alive and QThreadPool.globalInstance().activeThreadCount() == 0
 
     qtbot.waitUntil(done, timeout=60_000)
@@ -369,6 +372,51 @@ def test_the_form_stays_responsive_and_frozen_while_registering(qtbot, dioptra, 
     qtbot.waitUntil(lambda: not dialog.is_busy(), timeout=TIMEOUT_MS)
     assert dialog.busy_bar.isHidden() and dialog.uri_edit.isEnabled()
     assert "already registered" in dialog.field_message(FormField.URI)
+
+
+def test_cancel_and_esc_wait_for_a_registration_on_its_way(qtbot, dioptra, spares, slow_client, proxy, open_dialog) -> None:
+    spare = spares.take(is_dir=False)
+    dialog = open_dialog(slow_client, group_id=spare.group_id, job_id=spare.job_id)
+    qtbot.waitUntil(lambda: dialog.job_picker.run_id() is not None, timeout=TIMEOUT_MS)
+    type_uri(qtbot, dialog, spare.uri)
+    qtbot.waitUntil(dialog.register_button.isEnabled, timeout=TIMEOUT_MS)
+    proxy.delay = 1.5
+    qtbot.mouseClick(dialog.register_button, Qt.MouseButton.LeftButton)
+    assert dialog.is_busy() and dialog.missing_label.text() == REGISTERING
+    assert not dialog.cancel_button.isEnabled()
+
+    # The server registers the artifact whatever the dialog does now: closing would only hide that.
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert dialog.isVisible() and dialog.is_busy()
+    assert dialog.missing_label.text() == CANNOT_CANCEL
+    dialog.close()  # the window's close button
+    assert dialog.isVisible()
+
+    with qtbot.waitSignal(dialog.registered, timeout=TIMEOUT_MS) as registered:
+        pass
+    assert dialog.result() == QDialog.DialogCode.Accepted and not dialog.isVisible()
+    assert slow_client.artifacts.get_by_id(registered.args[0].id).artifact_uri == spare.uri
+
+
+def test_the_log_names_the_new_artifact_without_a_password_in_its_uri(
+    qtbot, client, dioptra, monkeypatch, caplog, open_dialog
+) -> None:
+    manifest = dioptra.manifest
+    existing = next(a for a in manifest.artifacts if manifest.job(a.job_id).has_run)
+    dialog = open_dialog(client, group_id=existing.group_id, job_id=existing.job_id)
+    qtbot.waitUntil(lambda: dialog.job_picker.run_id() is not None, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not dialog.task_picker.is_loading(), timeout=TIMEOUT_MS)
+    type_uri(qtbot, dialog, existing.uri)
+    # A server whose artifacts live behind sftp answers with the URI as registered, password and all.
+    stored = client.artifacts.get_by_id(existing.id)
+    answer = dataclasses.replace(stored, artifact_uri="sftp://alice:s3cret-pw@files.example:2222/runs/x/artifacts/model.pt")
+    monkeypatch.setattr(client.artifacts, "create", lambda *args, **kwargs: answer)
+
+    with caplog.at_level(logging.INFO, logger="artifact_browser.qt.register_dialog"):
+        register(qtbot, dialog)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "s3cret-pw" not in logged and "alice:" not in logged
+    assert f"Registered artifact {answer.id} (sftp://files.example:2222/runs/x/artifacts/model.pt)" in logged
 
 
 # -- drops onto the URI ------------------------------------------------------------------------

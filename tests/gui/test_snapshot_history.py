@@ -6,16 +6,19 @@ registers its own artifact from the seed's spares.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QMenu
 
 from artifact_browser.api import Artifact, DioptraClient
 from artifact_browser.core.transfers import TransferManager, TransferState
 from artifact_browser.qt.details_pane import DetailsPane, Field
 from artifact_browser.qt.download_dialog import DownloadDialog
+from artifact_browser.qt.field_note import ERROR_STYLE
 from artifact_browser.qt.settings import Settings
 from artifact_browser.qt.snapshot_history import Column, Role, SnapshotHistory, SnapshotListModel
 from edit_support import register_spare
@@ -181,3 +184,27 @@ def test_downloading_an_older_snapshot_fetches_that_snapshots_contents(
     downloaded = request.destination
     assert downloaded.read_bytes() == client.artifacts.read_contents(edited)
     assert downloaded.stat().st_size == seeded(dioptra.manifest, "tiny.txt").size
+
+
+def test_each_right_click_menu_goes_away_when_it_closes(qtbot, pane: DetailsPane, edited: Artifact) -> None:
+    history = pane.history
+    pane.show_artifact(edited)
+    wait_loaded(qtbot, history, 2)
+    where = history.view.visualRect(history.model.index(1, Column.DESCRIPTION)).center()
+    for _click in range(3):
+        history.view.customContextMenuRequested.emit(where)
+        (menu,) = history.findChildren(QMenu)
+        assert history.download_action in menu.actions()
+        menu.close()
+        # A menu kept as a child after each right click would pile up for as long as the pane lives.
+        qtbot.waitUntil(lambda: not history.findChildren(QMenu), timeout=TIMEOUT_MS)
+
+
+def test_a_failed_load_is_said_in_the_programs_error_colour(qtbot, client: DioptraClient, edited: Artifact) -> None:
+    history = SnapshotHistory(client)
+    qtbot.addWidget(history)
+    with qtbot.waitSignal(history.loaded, timeout=TIMEOUT_MS):
+        history.set_artifact(dataclasses.replace(edited, id=987_654))  # no such artifact: the server answers 404
+    assert history.error() and history.status_label.text().startswith("Could not load the snapshots")
+    assert history.status_label.styleSheet() == ERROR_STYLE  # the same red as every form's error line
+    assert history.retry_button.isVisibleTo(history)

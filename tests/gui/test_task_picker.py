@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from PySide6.QtWidgets import QComboBox
 
 from artifact_browser.api import Artifact, DioptraClient
+from artifact_browser.qt import task_picker
+from artifact_browser.qt.field_note import ERROR_STYLE
 from artifact_browser.qt.task_picker import (
     NONE_ENTRY,
+    PROBLEM_LOADING,
     PROBLEM_NO_TASK,
     PROBLEM_PLUGIN_ONLY,
     PROBLEM_SNAPSHOT_WITHOUT_TASKS,
@@ -186,4 +191,41 @@ def test_a_load_failure_is_shown_inside_the_picker(qtbot, picker: TaskPicker) ->
     assert "Could not load the plugin's snapshots" in picker.message()
     assert picker.retry_button.isVisible()
     assert picker.selection() is None and picker.problem() == PROBLEM_PLUGIN_ONLY
+    assert picker.message_label.styleSheet() == ERROR_STYLE  # the same red as every form's error line
     save_screenshot(picker, "task_picker_load_failed")
+
+
+def test_an_unexpected_load_failure_ends_the_wait_and_stays_said(
+    qtbot, dioptra, client: DioptraClient, picker: TaskPicker, monkeypatch
+) -> None:
+    plugin = dioptra.manifest.plugin
+    # The plugin list is held back until the snapshots have failed, so it arrives after the failure.
+    release = threading.Event()
+    real_plugins = client.plugins.get_all
+
+    def held_back(group_id=None):
+        release.wait(TIMEOUT_MS / 1000)  # bounded, so a failing test never keeps a pool thread
+        return real_plugins(group_id)
+
+    def broken(plugin_id: int):
+        raise RuntimeError("the plugin cache is corrupt")  # not an ApiError: the unexpected-error path
+
+    reported: list[str] = []
+    monkeypatch.setattr(client.plugins, "get_all", held_back)
+    monkeypatch.setattr(client.plugins.snapshots, "get_all", broken)
+    monkeypatch.setattr(task_picker, "show_unexpected_error", lambda message, error, parent=None: reported.append(message))
+    told: list[str | None] = []
+    picker.changed.connect(lambda: told.append(picker.problem()))
+    try:
+        picker.set_group(plugin.group_id)
+        picker.set_current(plugin.id, plugin.snapshot_id, plugin.artifact_task_id)
+        qtbot.waitUntil(lambda: bool(reported), timeout=TIMEOUT_MS)
+        # Whoever shows the picker was told that it no longer waits for the snapshots.
+        assert picker.problem() != PROBLEM_LOADING and told[-1] == picker.problem()
+        assert picker.message().startswith("Could not load the plugin's snapshots")
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: picker.plugin_combo.findData(plugin.id) >= 0 and not picker.is_loading(), timeout=TIMEOUT_MS)
+    # The plugin list arriving later does not wipe out the failure of the snapshots.
+    assert picker.message().startswith("Could not load the plugin's snapshots")
+    assert picker.retry_button.isVisible()
