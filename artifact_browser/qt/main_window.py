@@ -477,6 +477,7 @@ class MainWindow(QMainWindow):
         self.details.show_artifact(artifact)
         if artifact is not None and artifact.is_dir:
             self.files.show()
+            self._give_room_to_files()
             self.files.show_artifact(artifact)
             self.preview.clear("Select a file in the file tree to preview it.")
         else:
@@ -486,6 +487,21 @@ class MainWindow(QMainWindow):
                 self.preview.clear()
             else:
                 self.preview.show_artifact(artifact)
+
+    def _give_room_to_files(self) -> None:
+        """Give the file tree a third of the side panel when it has none.
+
+        A splitter saved while the tree was hidden (the last artifact a file)
+        restores it at height 0: shown again, it would stay out of sight.
+        """
+        sizes = self.side_splitter.sizes()
+        if sizes[1] > 0:
+            return
+        total = sum(sizes)
+        tree = total // 3
+        rest = total - tree
+        details = rest * sizes[0] // max(1, sizes[0] + sizes[2])
+        self.side_splitter.setSizes([details, tree, rest - details])
 
     def _show_table_menu(self, position) -> None:
         menu = QMenu(self)

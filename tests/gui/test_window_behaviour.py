@@ -223,6 +223,27 @@ def test_a_directory_row_shows_its_file_tree_and_a_file_row_previews_the_file(
         assert window.preview.text_view.toPlainText().strip()
 
 
+def test_a_file_tree_hidden_when_the_window_closed_gets_room_when_it_shows_again(
+    qtbot, open_window, client: DioptraClient, manifest: SeedManifest, tmp_path: Path
+) -> None:
+    ini = tmp_path / "s.ini"
+    first = open_window(client, settings_at(ini))
+    infos = seeded_in_table(first, manifest)
+    single, directory = readable_file(infos), next(a for a in infos if a.is_dir)
+    activate(qtbot, first, first.table)
+    arrow_to(qtbot, first, row_of(first, single.id))
+    wait_details(qtbot, first, single.id)
+    first.close()  # saved with the tree hidden, at height 0
+
+    again = open_window(client, settings_at(ini), size=None)
+    wait_page(qtbot, again)
+    activate(qtbot, again, again.table)
+    arrow_to(qtbot, again, row_of(again, directory.id))
+    wait_details(qtbot, again, directory.id)
+    qtbot.waitUntil(again.files.isVisible, timeout=TIMEOUT_MS)
+    assert again.files.height() > 100 and again.side_splitter.sizes()[1] > 100
+
+
 def test_enter_on_a_directory_focuses_its_file_tree_and_a_chosen_file_is_previewed(
     qtbot, window: MainWindow, manifest: SeedManifest, client: DioptraClient
 ) -> None:
