@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typing import TypeVar
+
 from PySide6.QtWidgets import QApplication, QWidget
 
 from artifact_browser.devserver.manifest import ArtifactInfo, SeedManifest
 
 SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "screenshots"
+
+W = TypeVar("W", bound=QWidget)
 
 
 def save_screenshot(widget: QWidget, name: str) -> Path:
@@ -24,3 +28,12 @@ def seeded(manifest: SeedManifest, name: str) -> ArtifactInfo:
     """The seeded artifact whose URI ends in ``name`` (names in the seed are unique)."""
     (found,) = [a for a in manifest.artifacts if a.name == name]
     return found
+
+
+def shown(qtbot, widget: W, width: int, height: int) -> W:
+    """``widget`` on screen at ``width`` × ``height``, closed by pytest-qt after the test."""
+    qtbot.addWidget(widget)
+    widget.resize(width, height)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget

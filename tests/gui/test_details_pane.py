@@ -13,19 +13,14 @@ from artifact_browser.api import Artifact, DioptraClient
 from artifact_browser.core.units import format_size
 from artifact_browser.qt.artifact_table_model import format_datetime
 from artifact_browser.qt.details_pane import EMPTY_TEXT, NO_DESCRIPTION, NONE_TEXT, DetailsPane, Field
-from gui_support import save_screenshot
+from gui_support import save_screenshot, shown
 
 LONG = QLocale.FormatType.LongFormat
 
 
 @pytest.fixture
 def pane(qtbot, client: DioptraClient) -> DetailsPane:
-    widget = DetailsPane(client.address)
-    qtbot.addWidget(widget)
-    widget.resize(560, 640)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+    return shown(qtbot, DetailsPane(client.address), 560, 640)
 
 
 @pytest.fixture

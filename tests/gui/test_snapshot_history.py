@@ -22,19 +22,14 @@ from artifact_browser.qt.field_note import ERROR_STYLE
 from artifact_browser.qt.settings import Settings
 from artifact_browser.qt.snapshot_history import Column, Role, SnapshotHistory, SnapshotListModel
 from edit_support import register_spare
-from gui_support import save_screenshot, seeded
+from gui_support import save_screenshot, seeded, shown
 
 TIMEOUT_MS = 15_000
 
 
 @pytest.fixture
 def pane(qtbot, client: DioptraClient) -> DetailsPane:
-    widget = DetailsPane(client.address, client=client)
-    qtbot.addWidget(widget)
-    widget.resize(620, 760)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+    return shown(qtbot, DetailsPane(client.address, client=client), 620, 760)
 
 
 @pytest.fixture

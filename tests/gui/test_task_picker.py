@@ -18,7 +18,7 @@ from artifact_browser.qt.task_picker import (
     PROBLEM_SNAPSHOT_WITHOUT_TASKS,
     TaskPicker,
 )
-from gui_support import save_screenshot
+from gui_support import save_screenshot, shown
 from edit_support import create_plugin, edit_plugin_file
 
 TIMEOUT_MS = 10_000
@@ -26,12 +26,7 @@ TIMEOUT_MS = 10_000
 
 @pytest.fixture
 def picker(qtbot, client: DioptraClient) -> TaskPicker:
-    widget = TaskPicker(client)
-    qtbot.addWidget(widget)
-    widget.resize(560, 110)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+    return shown(qtbot, TaskPicker(client), 560, 110)
 
 
 def settle(qtbot, picker: TaskPicker) -> None:
